@@ -1,0 +1,123 @@
+#include "common/base/strings.h"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+namespace tocsin {
+
+namespace {
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+}  // namespace
+
+std::string_view TrimSpace(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+void SplitFields(std::string_view s, std::vector<std::string_view>* out) {
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && IsSpace(s[i])) ++i;
+    size_t start = i;
+    while (i < s.size() && !IsSpace(s[i])) ++i;
+    if (i > start) out->push_back(s.substr(start, i - start));
+  }
+}
+
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (;;) {
+    size_t pos = s.find(sep, start);
+    if (pos == std::string_view::npos) {
+      out.push_back(s.substr(start));
+      return out;
+    }
+    out.push_back(s.substr(start, pos - start));
+    start = pos + 1;
+  }
+}
+
+bool NextLine(std::string_view* s, std::string_view* line) {
+  if (s->empty()) return false;
+  size_t pos = s->find('\n');
+  if (pos == std::string_view::npos) {
+    *line = *s;
+    *s = {};
+  } else {
+    *line = s->substr(0, pos);
+    s->remove_prefix(pos + 1);
+  }
+  return true;
+}
+
+bool ParseUint64(std::string_view s, uint64_t* v) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+bool ParseInt64(std::string_view s, int64_t* v) {
+  if (s.empty()) return false;
+  if (s.front() == '+') s.remove_prefix(1);
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+bool ParseDouble(std::string_view s, double* v) {
+  if (s.empty()) return false;
+  std::string_view body = s;
+  bool neg = false;
+  if (body.front() == '+' || body.front() == '-') {
+    neg = body.front() == '-';
+    body.remove_prefix(1);
+  }
+  auto ieq = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
+    }
+    return true;
+  };
+  if (ieq(body, "inf") || ieq(body, "infinity")) {
+    *v = neg ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    return true;
+  }
+  if (ieq(body, "nan")) {
+    *v = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  if (body.empty() || body.front() == '+' || body.front() == '-') return false;
+  auto [p, ec] = std::from_chars(body.data(), body.data() + body.size(), *v);
+  if (p != body.data() + body.size()) return false;
+  if (ec == std::errc::result_out_of_range) {
+    // from_chars reports overflow/underflow; Go's ParseFloat yields ±Inf or 0 there. Decide by
+    // the exponent's sign.
+    bool tiny = body.find_first_of("eE") != std::string_view::npos &&
+                body.find("-", body.find_first_of("eE")) != std::string_view::npos;
+    *v = tiny ? 0.0 : std::numeric_limits<double>::infinity();
+  } else if (ec != std::errc()) {
+    return false;
+  }
+  if (neg) *v = -*v;
+  return true;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace tocsin

@@ -1,0 +1,30 @@
+#pragma once
+// Small string helpers for parsers: views into the caller's buffer, no allocation.
+// Thread-safety: all functions are pure.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tocsin {
+
+std::string_view TrimSpace(std::string_view s);
+// Splits on runs of ASCII whitespace; empty fields are dropped. Appends views into s.
+void SplitFields(std::string_view s, std::vector<std::string_view>* out);
+// Splits on every occurrence of sep (empty fields kept).
+std::vector<std::string_view> Split(std::string_view s, char sep);
+// Returns the next line (without '\n') and advances *s past it. Returns false at end of input.
+bool NextLine(std::string_view* s, std::string_view* line);
+
+// Strict number parsing: the whole of s must be the number.
+bool ParseUint64(std::string_view s, uint64_t* v);
+bool ParseInt64(std::string_view s, int64_t* v);
+// Accepts Prometheus spellings too: NaN, +Inf, -Inf, Inf (any case).
+bool ParseDouble(std::string_view s, double* v);
+
+bool StartsWith(std::string_view s, std::string_view prefix);
+bool EndsWith(std::string_view s, std::string_view suffix);
+std::string ToLower(std::string_view s);
+
+}  // namespace tocsin
