@@ -1,5 +1,6 @@
 #include "common/base/status.h"
 
+#include <cerrno>
 #include <cstring>
 
 namespace tocsin {
@@ -25,7 +26,7 @@ Status Status::FromErrno(std::string_view msg, int err) {
   std::string m(msg);
   m += ": ";
   m += std::strerror(err);
-  return Status(Code::kIoError, m);
+  return Status(err == ENOENT ? Code::kNotFound : Code::kIoError, m);
 }
 
 std::string Status::ToString() const {

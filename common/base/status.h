@@ -46,7 +46,7 @@ class [[nodiscard]] Status {
   static Status Timeout(std::string_view msg) { return Status(Code::kTimeout, msg); }
   static Status Unavailable(std::string_view msg) { return Status(Code::kUnavailable, msg); }
   static Status Internal(std::string_view msg) { return Status(Code::kInternal, msg); }
-  // IoError carrying strerror(err) after msg.
+  // IoError (NotFound for ENOENT) carrying strerror(err) after msg.
   static Status FromErrno(std::string_view msg, int err);
 
   bool ok() const { return rep_ == nullptr; }

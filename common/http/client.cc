@@ -88,6 +88,7 @@ Status Fetch(const ClientRequest& req, ClientResponse* resp) {
     curl_easy_setopt(h, CURLOPT_USERNAME, req.basic_auth_user.c_str());
     curl_easy_setopt(h, CURLOPT_PASSWORD, req.basic_auth_password.c_str());
   }
+  if (!req.unix_socket.empty()) curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, req.unix_socket.c_str());
   if (req.want_cert_info) curl_easy_setopt(h, CURLOPT_CERTINFO, 1L);
   if (req.method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);

@@ -26,6 +26,8 @@ struct ClientRequest {
   std::string basic_auth_password;
   // Bodies beyond this are cut and the call fails with ResourceExhausted.
   size_t max_response_bytes = 64 << 20;
+  // Connect through this unix socket instead of TCP (the Docker Engine API).
+  std::string unix_socket;
   // Ask for certificate details (for probe_ssl_earliest_cert_expiry).
   bool want_cert_info = false;
 };

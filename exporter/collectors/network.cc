@@ -1,0 +1,234 @@
+// Network collectors: netdev (/proc/net/dev), netclass (/sys/class/net), netstat
+// (/proc/net/{netstat,snmp,snmp6}), sockstat (/proc/net/sockstat{,6}).
+#include <unistd.h>
+
+#include <charconv>
+
+#include "common/base/strings.h"
+#include "exporter/collectors/collectors_internal.h"
+
+namespace tocsin::exporter {
+
+namespace {
+
+class NetdevCollector : public Collector {
+ public:
+  NetdevCollector(const Paths& p, const std::string& exclude)
+      : path_(p.Proc("net/dev")), exclude_(CompilePattern(exclude)) {}
+  Status Collect(expfmt::Writer* w) override {
+    TOCSIN_RETURN_IF_ERROR(ReadAndParse(path_, &buf_, &devs_, procfs::ParseNetDev));
+    static constexpr const char* kNames[16] = {
+        "receive_bytes", "receive_packets", "receive_errs", "receive_drop", "receive_fifo",
+        "receive_frame", "receive_compressed", "receive_multicast", "transmit_bytes",
+        "transmit_packets", "transmit_errs", "transmit_drop", "transmit_fifo", "transmit_colls",
+        "transmit_carrier", "transmit_compressed"};
+    // node_exporter writes families sorted by name; keep the same order for easy diffs.
+    static constexpr int kOrder[16] = {0, 6, 3, 2, 4, 5, 7, 1, 8, 14, 13, 15, 11, 10, 12, 9};
+    for (int k : kOrder) {
+      name_ = std::string("node_network_") + kNames[k] + "_total";
+      help_ = std::string("Network device statistic ") + kNames[k] + ".";
+      w->Family(name_, help_, MetricType::kCounter);
+      for (const auto& d : devs_) {
+        if (Matches(exclude_.get(), d.device)) continue;
+        w->Sample(name_, {{"device", d.device}}, static_cast<double>(d.v[static_cast<size_t>(k)]));
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string path_, buf_, name_, help_;
+  std::unique_ptr<RE2> exclude_;
+  std::vector<procfs::NetDevStat> devs_;
+};
+
+class NetclassCollector : public Collector {
+ public:
+  explicit NetclassCollector(const Paths& p) : dir_(p.Sys("class/net")) {}
+
+  Status Collect(expfmt::Writer* w) override {
+    std::vector<std::string> names;
+    TOCSIN_RETURN_IF_ERROR(ListDir(dir_, &names));
+    devices_.clear();
+    for (const std::string& n : names) {
+      Device d;
+      d.name = n;
+      std::string base = dir_ + "/" + n + "/";
+      for (size_t i = 0; i < kAttrs.size(); ++i) {
+        std::string v;
+        if (ReadTrimmedFile(base + kAttrs[i].file, &v).ok()) {
+          d.values[i] = std::move(v);
+          d.present[i] = true;
+        }
+      }
+      for (size_t i = 0; i < kInfo.size(); ++i) {
+        if (!ReadTrimmedFile(base + kInfo[i], &d.info[i]).ok()) d.info[i].clear();
+      }
+      devices_.push_back(std::move(d));
+    }
+    // Families in node_exporter's (alphabetical) order.
+    for (size_t i = 0; i < kAttrs.size(); ++i) {
+      const Attr& a = kAttrs[i];
+      if (a.metric == std::string_view("info")) {
+        w->Family("node_network_info", "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
+                  MetricType::kGauge);
+        for (const Device& d : devices_) {
+          w->Sample("node_network_info",
+                    {{"address", d.info[0]}, {"broadcast", d.info[1]}, {"device", d.name}, {"duplex", d.info[2]},
+                     {"ifalias", d.info[3]}, {"operstate", d.info[4]}},
+                    1);
+        }
+        continue;
+      }
+      if (a.metric == std::string_view("up")) {
+        w->Family("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", MetricType::kGauge);
+        for (const Device& d : devices_) w->Sample("node_network_up", {{"device", d.name}}, d.info[4] == "up" ? 1 : 0);
+        continue;
+      }
+      name_ = std::string("node_network_") + a.metric;
+      help_ = std::string("Network device property: ") + a.metric;
+      bool any = false;
+      for (const Device& d : devices_) {
+        double v;
+        if (!d.present[i] || !ParseValue(d.values[i], a.scale, &v)) continue;
+        if (!any) {
+          w->Family(name_, help_, a.counter ? MetricType::kCounter : MetricType::kGauge);
+          any = true;
+        }
+        w->Sample(name_, {{"device", d.name}}, v);
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  struct Attr {
+    const char* metric;
+    const char* file;
+    double scale;
+    bool counter;
+  };
+  // Sorted by metric name; "info" and "up" are placeholders for the non-numeric families.
+  static constexpr std::array<Attr, 19> kAttrs = {{
+      {"address_assign_type", "addr_assign_type", 1, false},
+      {"carrier", "carrier", 1, false},
+      {"carrier_changes_total", "carrier_changes", 1, true},
+      {"carrier_down_changes_total", "carrier_down_count", 1, true},
+      {"carrier_up_changes_total", "carrier_up_count", 1, true},
+      {"device_id", "dev_id", 1, false},
+      {"dormant", "dormant", 1, false},
+      {"flags", "flags", 1, false},
+      {"iface_id", "ifindex", 1, false},
+      {"iface_link", "iflink", 1, false},
+      {"iface_link_mode", "link_mode", 1, false},
+      {"info", "operstate", 1, false},
+      {"mtu_bytes", "mtu", 1, false},
+      {"name_assign_type", "name_assign_type", 1, false},
+      {"net_dev_group", "netdev_group", 1, false},
+      {"protocol_type", "type", 1, false},
+      {"speed_bytes", "speed", 125000, false},  // Mbit/s to bytes/s
+      {"transmit_queue_length", "tx_queue_len", 1, false},
+      {"up", "operstate", 1, false},
+  }};
+  static constexpr std::array<const char*, 5> kInfo = {"address", "broadcast", "duplex", "ifalias", "operstate"};
+
+  struct Device {
+    std::string name;
+    std::array<std::string, kAttrs.size()> values;
+    std::array<bool, kAttrs.size()> present{};
+    std::array<std::string, kInfo.size()> info;
+  };
+
+  static bool ParseValue(const std::string& s, double scale, double* v) {
+    int64_t i;
+    uint64_t u;
+    if (StartsWith(s, "0x")) {
+      auto [ptr, ec] = std::from_chars(s.data() + 2, s.data() + s.size(), u, 16);
+      if (ec != std::errc() || ptr != s.data() + s.size() || s.size() == 2) return false;
+      *v = static_cast<double>(u) * scale;
+      return true;
+    }
+    if (ParseInt64(s, &i)) {
+      *v = static_cast<double>(i) * scale;
+      return true;
+    }
+    return false;
+  }
+
+  std::string dir_, name_, help_;
+  std::vector<Device> devices_;
+};
+
+class NetstatCollector : public Collector {
+ public:
+  NetstatCollector(const Paths& p, const std::string& fields)
+      : netstat_(p.Proc("net/netstat")), snmp_(p.Proc("net/snmp")), snmp6_(p.Proc("net/snmp6")),
+        fields_re_(CompilePattern(fields)) {}
+  Status Collect(expfmt::Writer* w) override {
+    values_.clear();
+    TOCSIN_RETURN_IF_ERROR(ReadAndParse(netstat_, &buf_, &values_, procfs::ParseNetstatPairs));
+    TOCSIN_RETURN_IF_ERROR(ReadAndParse(snmp_, &buf_, &values_, procfs::ParseNetstatPairs));
+    Status st6 = ReadAndParse(snmp6_, &buf_, &values_, procfs::ParseSnmp6);
+    if (!st6.ok() && st6.code() != Status::Code::kNotFound) return st6;  // IPv6 may be disabled
+    for (const auto& v : values_) {
+      key_ = v.protocol + "_" + v.name;
+      if (!Matches(fields_re_.get(), key_)) continue;
+      name_ = "node_netstat_" + key_;
+      help_ = "Statistic " + v.protocol + v.name + ".";
+      double d;
+      if (!ParseDouble(v.value, &d)) continue;
+      w->Single(name_, help_, MetricType::kUntyped, d);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string netstat_, snmp_, snmp6_, buf_, key_, name_, help_;
+  std::unique_ptr<RE2> fields_re_;
+  std::vector<procfs::NetStatValue> values_;
+};
+
+class SockstatCollector : public Collector {
+ public:
+  explicit SockstatCollector(const Paths& p) : v4_(p.Proc("net/sockstat")), v6_(p.Proc("net/sockstat6")) {}
+  Status Collect(expfmt::Writer* w) override {
+    values_.clear();
+    TOCSIN_RETURN_IF_ERROR(ReadAndParse(v4_, &buf_, &values_, procfs::ParseSockstat));
+    Status st6 = ReadAndParse(v6_, &buf_, &values_, procfs::ParseSockstat);
+    if (!st6.ok() && st6.code() != Status::Code::kNotFound) return st6;
+    static const double kPageSize = static_cast<double>(::sysconf(_SC_PAGESIZE));
+    for (const auto& v : values_) {
+      if (v.protocol == "sockets") {
+        if (v.name == "used") w->Single("node_sockstat_sockets_used", "Number of IPv4 sockets in use.", MetricType::kGauge, v.value);
+        continue;
+      }
+      name_ = "node_sockstat_" + v.protocol + "_" + v.name;
+      if (!expfmt::IsValidMetricName(name_)) continue;
+      help_ = "Number of " + v.protocol + " sockets in state " + v.name + ".";
+      w->Single(name_, help_, MetricType::kGauge, v.value);
+      if (v.name == "mem") {  // pages; node_exporter adds the value in bytes
+        name_ += "_bytes";
+        help_ = "Number of " + v.protocol + " sockets in state mem_bytes.";
+        w->Single(name_, help_, MetricType::kGauge, v.value * kPageSize);
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string v4_, v6_, buf_, name_, help_;
+  std::vector<procfs::SockstatValue> values_;
+};
+
+}  // namespace
+
+std::unique_ptr<Collector> NewNetdevCollector(const CollectorOptions& o) {
+  return std::make_unique<NetdevCollector>(o.paths, o.netdev_device_exclude);
+}
+std::unique_ptr<Collector> NewNetclassCollector(const CollectorOptions& o) { return std::make_unique<NetclassCollector>(o.paths); }
+std::unique_ptr<Collector> NewNetstatCollector(const CollectorOptions& o) {
+  return std::make_unique<NetstatCollector>(o.paths, o.netstat_fields);
+}
+std::unique_ptr<Collector> NewSockstatCollector(const CollectorOptions& o) { return std::make_unique<SockstatCollector>(o.paths); }
+
+}  // namespace tocsin::exporter
