@@ -4,7 +4,7 @@
 
 namespace tocsin::exporter {
 
-Exporter::Exporter(const ExporterOptions& options) : process_(NewProcessCollector(options.collectors.paths)) {
+Exporter::Exporter(const ExporterOptions& options) : process_(NewProcessCollector(Paths())) {
   for (const CollectorDef& def : AllCollectors()) {
     bool on = options.disable_defaults ? false : def.default_enabled;
     if (auto it = options.enabled.find(def.name); it != options.enabled.end()) on = it->second;

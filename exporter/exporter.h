@@ -34,7 +34,7 @@ class Exporter {
 
  private:
   Registry registry_;
-  std::unique_ptr<Collector> process_;
+  std::unique_ptr<Collector> process_;  // always the real /proc/self, as client_golang
   std::mutex process_mu_;
   std::vector<std::string> enabled_;
   std::atomic<uint64_t> requests_200_{0}, requests_400_{0}, requests_500_{0};

@@ -145,9 +145,10 @@ class FilesystemCollector : public Collector {
     rows_.clear();
     std::set<std::tuple<std::string, std::string, std::string>> seen;
     for (const auto& m : mounts_) {
+      // As node_exporter: a mount point seen under --path.rootfs loses that prefix; the
+      // statfs() path is always the rootfs-relative one.
       std::string mp = m.mount_point;
-      if (root != "/") {
-        if (!StartsWith(mp, root)) continue;  // outside the host root given by --path.rootfs
+      if (root != "/" && StartsWith(mp, root) && (mp.size() == root.size() || mp[root.size()] == '/')) {
         mp = mp.substr(root.size());
         if (mp.empty()) mp = "/";
       }

@@ -1,0 +1,94 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "tests/exporter/collectors/fixture_util.h"
+
+namespace tocsin::exporter::testing {
+namespace {
+
+const std::string kDocker = std::string(12, 'a') + "0123456789abcdef0123456789abcdef0123456789abcdef0123";
+const std::string kCri(64, 'c');
+
+std::string ScrapeContainers(const std::string& tree) {
+  ExporterOptions o = FixtureOptions();
+  o.collectors.cgroupfs = std::string(TOCSIN_FIXTURES) + "/cgroup/" + tree;
+  Exporter e(o);
+  http::Request req;
+  req.query.emplace_back("collect[]", "container");
+  http::Response r = e.HandleMetrics(req);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("node_scrape_collector_success{collector=\"container\"} 1"), std::string::npos);
+  return r.body;
+}
+
+std::string Id(const std::string& path, const std::string& name) {
+  return "{id=\"" + path + "\",image=\"\",name=\"" + name + "\"";
+}
+
+TEST(ContainerV2, DockerServiceAndKubernetes) {
+  std::string m = ScrapeContainers("v2");
+  std::string docker = Id("/system.slice/docker-" + kDocker + ".scope", kDocker.substr(0, 12));
+  // Working set = memory.current - inactive_file = 300e6 - 100e6.
+  EXPECT_EQ(ValueOf(m, "container_memory_working_set_bytes" + docker + "}"), 200e6);
+  EXPECT_EQ(ValueOf(m, "container_memory_usage_bytes" + docker + "}"), 300e6);
+  EXPECT_EQ(ValueOf(m, "container_memory_rss" + docker + "}"), 150e6);
+  EXPECT_EQ(ValueOf(m, "container_spec_memory_limit_bytes" + docker + "}"), 1073741824);
+  EXPECT_EQ(ValueOf(m, "container_spec_cpu_quota" + docker + "}"), 50000);
+  EXPECT_EQ(ValueOf(m, "container_spec_cpu_period" + docker + "}"), 100000);
+  EXPECT_EQ(ValueOf(m, "container_spec_cpu_shares" + docker + "}"), 2 + (99.0 * 262142) / 9999);
+  EXPECT_EQ(ValueOf(m, "container_cpu_usage_seconds_total" + docker + ",cpu=\"total\"}"), 4);
+  EXPECT_EQ(ValueOf(m, "container_cpu_cfs_throttled_periods_total" + docker + "}"), 7);
+  EXPECT_DOUBLE_EQ(ValueOf(m, "container_cpu_cfs_throttled_seconds_total" + docker + "}"), 0.35);
+  EXPECT_EQ(ValueOf(m, "container_oom_events_total" + docker + "}"), 1);
+  EXPECT_EQ(ValueOf(m, "container_memory_swap" + docker + "}"), 4096);
+  EXPECT_EQ(ValueOf(m, "container_processes" + docker + "}"), 1);
+  EXPECT_EQ(ValueOf(m, "container_fs_reads_bytes_total" + docker + ",device=\"/dev/sda\"}"), 1048576);
+  EXPECT_DOUBLE_EQ(ValueOf(m, "container_pressure_memory_waiting_seconds_total" + docker + "}"), 2.5);
+  EXPECT_EQ(ValueOf(m, "container_last_seen" + docker + "}"), 1700000000.5);
+  // A systemd service is named after its unit; an unlimited memory.max is reported as 0.
+  std::string svc = Id("/system.slice/nginx.service", "nginx.service");
+  EXPECT_EQ(ValueOf(m, "container_memory_working_set_bytes" + svc + "}"), 70e6);
+  EXPECT_EQ(ValueOf(m, "container_spec_memory_limit_bytes" + svc + "}"), 536870912);
+  EXPECT_EQ(ValueOf(m, "container_processes" + svc + "}"), 2);
+  EXPECT_EQ(ValueOf(m, "container_spec_memory_limit_bytes" + Id("/system.slice", "") + "}"), 0);
+  // No quota: no quota series and no CFS period counters.
+  EXPECT_TRUE(std::isnan(ValueOf(m, "container_spec_cpu_quota" + svc + "}")));
+  EXPECT_TRUE(std::isnan(ValueOf(m, "container_cpu_cfs_periods_total" + svc + "}")));
+  // Kubernetes and Podman containers appear, named by short id without a runtime socket.
+  EXPECT_NE(m.find("cri-containerd-" + kCri + ".scope\",image=\"\",name=\"" + kCri.substr(0, 12) + "\""), std::string::npos);
+  EXPECT_NE(m.find("libpod-" + std::string(64, 'd') + ".scope\""), std::string::npos);
+  // The root cgroup is the whole machine.
+  EXPECT_EQ(ValueOf(m, "container_cpu_usage_seconds_total" + Id("/", "") + ",cpu=\"total\"}"), 5000);
+  EXPECT_GT(ValueOf(m, "container_memory_working_set_bytes" + Id("/", "") + "}"), 0);
+}
+
+TEST(ContainerV1, CgroupfsDriverDocker) {
+  std::string m = ScrapeContainers("v1");
+  std::string docker = Id("/docker/" + kDocker, kDocker.substr(0, 12));
+  EXPECT_EQ(ValueOf(m, "container_memory_working_set_bytes" + docker + "}"), 250e6);
+  EXPECT_EQ(ValueOf(m, "container_memory_cache" + docker + "}"), 100e6);
+  EXPECT_EQ(ValueOf(m, "container_memory_failcnt" + docker + "}"), 2);
+  EXPECT_EQ(ValueOf(m, "container_oom_events_total" + docker + "}"), 5);
+  EXPECT_EQ(ValueOf(m, "container_spec_memory_limit_bytes" + docker + "}"), 536870912);
+  EXPECT_EQ(ValueOf(m, "container_spec_cpu_quota" + docker + "}"), 150000);
+  EXPECT_EQ(ValueOf(m, "container_spec_cpu_shares" + docker + "}"), 1024);
+  EXPECT_EQ(ValueOf(m, "container_cpu_usage_seconds_total" + docker + ",cpu=\"total\"}"), 3);
+  EXPECT_DOUBLE_EQ(ValueOf(m, "container_cpu_user_seconds_total" + docker + "}"), 2.25);
+  EXPECT_EQ(ValueOf(m, "container_cpu_cfs_throttled_seconds_total" + docker + "}"), 2);
+  EXPECT_EQ(ValueOf(m, "container_fs_writes_bytes_total" + docker + ",device=\"/dev/sda\"}"), 8192);
+  EXPECT_EQ(ValueOf(m, "container_memory_swap" + docker + "}"), 8192);
+  // v1's "unlimited" (page-rounded LONG_MAX) is 0, as for v2's "max".
+  EXPECT_EQ(ValueOf(m, "container_spec_memory_limit_bytes" + Id("/system.slice/ssh.service", "ssh.service") + "}"), 0);
+  EXPECT_EQ(m.find("container_pressure_"), std::string::npos);  // pure v1 has no PSI
+}
+
+TEST(ContainerHybrid, PressureFromUnifiedHierarchy) {
+  std::string m = ScrapeContainers("hybrid");
+  std::string ssh = Id("/system.slice/ssh.service", "ssh.service");
+  EXPECT_EQ(ValueOf(m, "container_pressure_cpu_waiting_seconds_total" + ssh + "}"), 1);
+  EXPECT_EQ(ValueOf(m, "container_memory_working_set_bytes" + ssh + "}"), 7e6);
+}
+
+}  // namespace
+}  // namespace tocsin::exporter::testing
