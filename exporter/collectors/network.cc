@@ -14,7 +14,7 @@ namespace {
 class NetdevCollector : public Collector {
  public:
   NetdevCollector(const Paths& p, const std::string& exclude)
-      : path_(p.Proc("net/dev")), exclude_(CompilePattern(exclude)) {}
+      : path_(p.Proc("net/dev")), sys_net_(p.Sys("class/net")), exclude_(CompilePattern(exclude)) {}
   Status Collect(expfmt::Writer* w) override {
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(path_, &buf_, &devs_, procfs::ParseNetDev));
     static constexpr const char* kNames[16] = {
@@ -32,12 +32,25 @@ class NetdevCollector : public Collector {
         if (Matches(exclude_.get(), d.device)) continue;
         w->Sample(name_, {{"device", d.device}}, static_cast<double>(d.v[static_cast<size_t>(k)]));
       }
+      if (k == 7) WriteNoHandler(w);  // sorts between receive_multicast and receive_packets
     }
     return Status::Ok();
   }
 
  private:
-  std::string path_, buf_, name_, help_;
+  // rx_nohandler is not in /proc/net/dev; node_exporter reads it over netlink, sysfs has it too.
+  void WriteNoHandler(expfmt::Writer* w) {
+    bool any = false;
+    for (const auto& d : devs_) {
+      uint64_t v;
+      if (Matches(exclude_.get(), d.device) || !ReadUint64File(sys_net_ + "/" + d.device + "/statistics/rx_nohandler", &v).ok()) continue;
+      if (!any) w->Family("node_network_receive_nohandler_total", "Network device statistic receive_nohandler.", MetricType::kCounter);
+      any = true;
+      w->Sample("node_network_receive_nohandler_total", {{"device", d.device}}, static_cast<double>(v));
+    }
+  }
+
+  std::string path_, sys_net_, buf_, name_, help_;
   std::unique_ptr<RE2> exclude_;
   std::vector<procfs::NetDevStat> devs_;
 };

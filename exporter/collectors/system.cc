@@ -167,7 +167,7 @@ class TimexCollector : public Collector {
     g("node_timex_pps_jitter_seconds", "Pulse per second jitter.", static_cast<double>(tx.jitter) / div);
     c("node_timex_pps_jitter_total", "Pulse per second count of jitter limit exceeded events.", static_cast<double>(tx.jitcnt));
     g("node_timex_pps_shift_seconds", "Pulse per second interval duration.", static_cast<double>(tx.shift));
-    g("node_timex_pps_stability_exceeded_total", "Pulse per second count of stability limit exceeded events.",
+    c("node_timex_pps_stability_exceeded_total", "Pulse per second count of stability limit exceeded events.",
       static_cast<double>(tx.stbcnt));
     g("node_timex_pps_stability_hertz", "Pulse per second stability, average of recent frequency changes.",
       static_cast<double>(tx.stabil) / kPpm16);
