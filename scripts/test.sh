@@ -5,7 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --peers
-export CCACHE_DIR=${CCACHE_DIR:-$PWD/.cache/ccache}
 jobs=$(nproc)
 step() { echo; echo "=== $* ==="; }
 
