@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include <re2/re2.h>
 
@@ -24,6 +25,23 @@ Status ReadAndParse(const std::string& path, std::string* buf, T* out, Status (*
 // Compiles a user-given pattern; an empty pattern yields nullptr (matches nothing).
 std::unique_ptr<RE2> CompilePattern(const std::string& pattern);
 inline bool Matches(const RE2* re, std::string_view s) { return re != nullptr && RE2::PartialMatch(s, *re); }
+
+// A field-name filter (--collector.netstat.fields, --collector.vmstat.fields). The kernel's set
+// of names is fixed, so each name is matched once and the answer remembered.
+// Thread-safety: not thread-safe; owned by one collector.
+class FieldFilter {
+ public:
+  explicit FieldFilter(const std::string& pattern) : re_(CompilePattern(pattern)) {}
+  bool Selected(const std::string& name) {
+    auto [it, inserted] = cache_.try_emplace(name, false);
+    if (inserted) it->second = Matches(re_.get(), name);
+    return it->second;
+  }
+
+ private:
+  std::unique_ptr<RE2> re_;
+  std::unordered_map<std::string, bool> cache_;
+};
 
 std::unique_ptr<Collector> NewCpuCollector(const CollectorOptions& o);
 std::unique_ptr<Collector> NewStatCollector(const CollectorOptions& o);

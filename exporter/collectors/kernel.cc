@@ -59,11 +59,11 @@ class LoadavgCollector : public Collector {
 class VmstatCollector : public Collector {
  public:
   VmstatCollector(const Paths& p, const std::string& fields)
-      : path_(p.Proc("vmstat")), fields_re_(CompilePattern(fields)) {}
+      : path_(p.Proc("vmstat")), fields_(fields) {}
   Status Collect(expfmt::Writer* w) override {
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(path_, &buf_, &values_, procfs::ParseVmstat));
     for (const auto& v : values_) {
-      if (!Matches(fields_re_.get(), v.name)) continue;
+      if (!fields_.Selected(v.name)) continue;
       name_ = "node_vmstat_" + v.name;
       help_ = "/proc/vmstat information field " + v.name + ".";
       w->Single(name_, help_, MetricType::kUntyped, v.value);
@@ -73,7 +73,7 @@ class VmstatCollector : public Collector {
 
  private:
   std::string path_, buf_, name_, help_;
-  std::unique_ptr<RE2> fields_re_;
+  FieldFilter fields_;
   std::vector<procfs::VmstatValue> values_;
 };
 

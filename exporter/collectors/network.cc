@@ -176,7 +176,7 @@ class NetstatCollector : public Collector {
  public:
   NetstatCollector(const Paths& p, const std::string& fields)
       : netstat_(p.Proc("net/netstat")), snmp_(p.Proc("net/snmp")), snmp6_(p.Proc("net/snmp6")),
-        fields_re_(CompilePattern(fields)) {}
+        fields_(fields) {}
   Status Collect(expfmt::Writer* w) override {
     values_.clear();
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(netstat_, &buf_, &values_, procfs::ParseNetstatPairs));
@@ -185,7 +185,7 @@ class NetstatCollector : public Collector {
     if (!st6.ok() && st6.code() != Status::Code::kNotFound) return st6;  // IPv6 may be disabled
     for (const auto& v : values_) {
       key_ = v.protocol + "_" + v.name;
-      if (!Matches(fields_re_.get(), key_)) continue;
+      if (!fields_.Selected(key_)) continue;
       name_ = "node_netstat_" + key_;
       help_ = "Statistic " + v.protocol + v.name + ".";
       double d;
@@ -197,7 +197,7 @@ class NetstatCollector : public Collector {
 
  private:
   std::string netstat_, snmp_, snmp6_, buf_, key_, name_, help_;
-  std::unique_ptr<RE2> fields_re_;
+  FieldFilter fields_;
   std::vector<procfs::NetStatValue> values_;
 };
 
