@@ -39,21 +39,33 @@ void ParserBench(benchmark::State& state, const char* rel, F parse) {
     benchmark::DoNotOptimize(st);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
-  state.counters["allocs/op"] = benchmark::Counter(static_cast<double>(g_allocs.load() - start) / static_cast<double>(state.iterations()));
+  state.counters["allocs/op"] = benchmark::Counter(static_cast<double>(g_allocs.load() - start) /
+                                                   static_cast<double>(state.iterations()));
 }
 
 void BM_ParseStat(benchmark::State& s) { ParserBench<procfs::Stat>(s, "stat", procfs::ParseStat); }
-void BM_ParseMeminfo(benchmark::State& s) { ParserBench<std::vector<procfs::MeminfoField>>(s, "meminfo", procfs::ParseMeminfo); }
-void BM_ParseDiskstats(benchmark::State& s) { ParserBench<std::vector<procfs::DiskStat>>(s, "diskstats", procfs::ParseDiskstats); }
-void BM_ParseNetDev(benchmark::State& s) { ParserBench<std::vector<procfs::NetDevStat>>(s, "net/dev", procfs::ParseNetDev); }
-void BM_ParseVmstat(benchmark::State& s) { ParserBench<std::vector<procfs::VmstatValue>>(s, "vmstat", procfs::ParseVmstat); }
-void BM_ParseNetstat(benchmark::State& s) {
-  ParserBench<std::vector<procfs::NetStatValue>>(s, "net/netstat", [](std::string_view t, std::vector<procfs::NetStatValue>* o) {
-    o->clear();
-    return procfs::ParseNetstatPairs(t, o);
-  });
+void BM_ParseMeminfo(benchmark::State& s) {
+  ParserBench<std::vector<procfs::MeminfoField>>(s, "meminfo", procfs::ParseMeminfo);
 }
-void BM_ParseMountinfo(benchmark::State& s) { ParserBench<std::vector<procfs::Mount>>(s, "1/mountinfo", procfs::ParseMountinfo); }
+void BM_ParseDiskstats(benchmark::State& s) {
+  ParserBench<std::vector<procfs::DiskStat>>(s, "diskstats", procfs::ParseDiskstats);
+}
+void BM_ParseNetDev(benchmark::State& s) {
+  ParserBench<std::vector<procfs::NetDevStat>>(s, "net/dev", procfs::ParseNetDev);
+}
+void BM_ParseVmstat(benchmark::State& s) {
+  ParserBench<std::vector<procfs::VmstatValue>>(s, "vmstat", procfs::ParseVmstat);
+}
+void BM_ParseNetstat(benchmark::State& s) {
+  ParserBench<std::vector<procfs::NetStatValue>>(
+      s, "net/netstat", [](std::string_view t, std::vector<procfs::NetStatValue>* o) {
+        o->clear();
+        return procfs::ParseNetstatPairs(t, o);
+      });
+}
+void BM_ParseMountinfo(benchmark::State& s) {
+  ParserBench<std::vector<procfs::Mount>>(s, "1/mountinfo", procfs::ParseMountinfo);
+}
 BENCHMARK(BM_ParseStat);
 BENCHMARK(BM_ParseMeminfo);
 BENCHMARK(BM_ParseDiskstats);
@@ -85,7 +97,8 @@ void ScrapeBench(benchmark::State& state, exporter::ExporterOptions o) {
     benchmark::DoNotOptimize(r.body.data());
   }
   state.counters["bytes"] = static_cast<double>(bytes);
-  state.counters["allocs/op"] = benchmark::Counter(static_cast<double>(g_allocs.load() - start) / static_cast<double>(state.iterations()));
+  state.counters["allocs/op"] = benchmark::Counter(static_cast<double>(g_allocs.load() - start) /
+                                                   static_cast<double>(state.iterations()));
 }
 
 void BM_FullScrapeFixture(benchmark::State& state) {

@@ -25,7 +25,8 @@ http::Response Exporter::HandleMetrics(const http::Request& req) {
   if (!st.ok()) {
     in_flight_.fetch_sub(1);
     requests_400_.fetch_add(1);
-    return http::Response::Text(400, "Couldn't create filtered metrics handler: " + std::string(st.message()) + "\n");
+    return http::Response::Text(
+        400, "Couldn't create filtered metrics handler: " + std::string(st.message()) + "\n");
   }
   if (only.empty()) {
     expfmt::Writer w(&r.body);
@@ -35,19 +36,29 @@ http::Response Exporter::HandleMetrics(const http::Request& req) {
       if (!process_->Collect(&w).ok()) r.body.resize(mark);
     }
     w.Family("node_exporter_build_info",
-             "A metric with a constant '1' value labeled by version, revision, branch, goversion from which "
+             "A metric with a constant '1' value labeled by version, revision, branch, goversion "
+             "from which "
              "node_exporter was built, and the goos and goarch for the build.",
              expfmt::MetricType::kGauge);
     w.Sample("node_exporter_build_info",
-             {{"branch", ""}, {"goarch", "amd64"}, {"goos", "linux"}, {"goversion", "tocsin-exporter (C++)"},
-              {"revision", ""}, {"version", kVersion}},
+             {{"branch", ""},
+              {"goarch", "amd64"},
+              {"goos", "linux"},
+              {"goversion", "tocsin-exporter (C++)"},
+              {"revision", ""},
+              {"version", kVersion}},
              1);
-    w.Family("promhttp_metric_handler_requests_in_flight", "Current number of scrapes being served.", expfmt::MetricType::kGauge);
+    w.Family("promhttp_metric_handler_requests_in_flight",
+             "Current number of scrapes being served.", expfmt::MetricType::kGauge);
     w.Sample("promhttp_metric_handler_requests_in_flight", {}, in_flight_.load());
-    w.Family("promhttp_metric_handler_requests_total", "Total number of scrapes by HTTP status code.", expfmt::MetricType::kCounter);
-    w.Sample("promhttp_metric_handler_requests_total", {{"code", "200"}}, static_cast<double>(requests_200_.load()));
-    w.Sample("promhttp_metric_handler_requests_total", {{"code", "400"}}, static_cast<double>(requests_400_.load()));
-    w.Sample("promhttp_metric_handler_requests_total", {{"code", "500"}}, static_cast<double>(requests_500_.load()));
+    w.Family("promhttp_metric_handler_requests_total",
+             "Total number of scrapes by HTTP status code.", expfmt::MetricType::kCounter);
+    w.Sample("promhttp_metric_handler_requests_total", {{"code", "200"}},
+             static_cast<double>(requests_200_.load()));
+    w.Sample("promhttp_metric_handler_requests_total", {{"code", "400"}},
+             static_cast<double>(requests_400_.load()));
+    w.Sample("promhttp_metric_handler_requests_total", {{"code", "500"}},
+             static_cast<double>(requests_500_.load()));
   }
   requests_200_.fetch_add(1);
   in_flight_.fetch_sub(1);

@@ -26,18 +26,23 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   std::deque<bool> enabled_storage;
 
-  FlagSet flags("tocsin-exporter",
-                "Exports host metrics (node_exporter names), container metrics (cAdvisor names) and\n"
-                "blackbox-style HTTP/TCP probes for Prometheus-compatible scrapers.");
-  flags.String("web.listen-address", &web.listen_address, "Address on which to expose metrics and probes.");
+  FlagSet flags(
+      "tocsin-exporter",
+      "Exports host metrics (node_exporter names), container metrics (cAdvisor names) and\n"
+      "blackbox-style HTTP/TCP probes for Prometheus-compatible scrapers.");
+  flags.String("web.listen-address", &web.listen_address,
+               "Address on which to expose metrics and probes.");
   flags.String("web.telemetry-path", &telemetry_path, "Path under which to expose metrics.");
-  flags.Int("web.max-requests", &max_requests, "Maximum number of parallel scrape requests. 0 disables the limit.");
+  flags.Int("web.max-requests", &max_requests,
+            "Maximum number of parallel scrape requests. 0 disables the limit.");
   flags.String("path.procfs", &c.paths.procfs, "procfs mountpoint.");
   flags.String("path.sysfs", &c.paths.sysfs, "sysfs mountpoint.");
   flags.String("path.rootfs", &c.paths.rootfs, "rootfs mountpoint.");
   flags.String("path.udev.data", &c.paths.udev_data, "udev data path.");
-  flags.String("path.cgroupfs", &c.cgroupfs, "cgroup filesystem root (default: <path.sysfs>/fs/cgroup).");
-  flags.Bool("collector.disable-defaults", &opts.disable_defaults, "Set all collectors to disabled by default.");
+  flags.String("path.cgroupfs", &c.cgroupfs,
+               "cgroup filesystem root (default: <path.sysfs>/fs/cgroup).");
+  flags.Bool("collector.disable-defaults", &opts.disable_defaults,
+             "Set all collectors to disabled by default.");
   for (const auto& def : exporter::AllCollectors()) {
     enabled_storage.push_back(def.default_enabled);
     flags.Bool(std::string("collector.") + def.name, &enabled_storage.back(),
@@ -49,18 +54,25 @@ int main(int argc, char** argv) {
                "Regexp of filesystem types to exclude for filesystem collector.");
   flags.Duration("collector.filesystem.mount-timeout", &c.filesystem_mount_timeout,
                  "How long to wait for a mount to respond before marking it as stale.");
-  flags.String("collector.diskstats.device-exclude", &c.diskstats_device_exclude, "Regexp of diskstats devices to exclude.");
-  flags.String("collector.netdev.device-exclude", &c.netdev_device_exclude, "Regexp of net devices to exclude.");
-  flags.String("collector.netstat.fields", &c.netstat_fields, "Regexp of fields to return for netstat collector.");
-  flags.String("collector.vmstat.fields", &c.vmstat_fields, "Regexp of fields to return for vmstat collector.");
-  flags.String("collector.textfile.directory", &c.textfile_directory, "Directory to read text files with metrics from.");
+  flags.String("collector.diskstats.device-exclude", &c.diskstats_device_exclude,
+               "Regexp of diskstats devices to exclude.");
+  flags.String("collector.netdev.device-exclude", &c.netdev_device_exclude,
+               "Regexp of net devices to exclude.");
+  flags.String("collector.netstat.fields", &c.netstat_fields,
+               "Regexp of fields to return for netstat collector.");
+  flags.String("collector.vmstat.fields", &c.vmstat_fields,
+               "Regexp of fields to return for vmstat collector.");
+  flags.String("collector.textfile.directory", &c.textfile_directory,
+               "Directory to read text files with metrics from.");
   flags.String("collector.container.docker-socket", &c.docker_socket,
                "Docker Engine socket used to name containers (optional; read-only use).");
   flags.String("collector.container.label-allow", &c.container_label_allow,
                "Regexp of Docker label names exported as container_label_<name>.");
-  flags.String("config.probe-file", &probe_config,
-               "blackbox_exporter-style modules file for /probe (built-in: http_2xx, tcp_connect).");
-  flags.String("log.level", &log_level, "Only log messages with the given severity or above: debug, info, warn, error.");
+  flags.String(
+      "config.probe-file", &probe_config,
+      "blackbox_exporter-style modules file for /probe (built-in: http_2xx, tcp_connect).");
+  flags.String("log.level", &log_level,
+               "Only log messages with the given severity or above: debug, info, warn, error.");
 
   Status st = flags.Parse(argc, argv);
   if (!st.ok()) {
@@ -88,11 +100,12 @@ int main(int argc, char** argv) {
     ++i;
   }
   for (const std::string* re : {&c.filesystem_mount_points_exclude, &c.filesystem_fs_types_exclude,
-                                &c.diskstats_device_exclude, &c.netdev_device_exclude, &c.netstat_fields,
-                                &c.vmstat_fields, &c.container_label_allow}) {
+                                &c.diskstats_device_exclude, &c.netdev_device_exclude,
+                                &c.netstat_fields, &c.vmstat_fields, &c.container_label_allow}) {
     RE2 check(*re, RE2::Quiet);
     if (!re->empty() && !check.ok()) {
-      std::fprintf(stderr, "tocsin-exporter: invalid regexp \"%s\": %s\n", re->c_str(), check.error().c_str());
+      std::fprintf(stderr, "tocsin-exporter: invalid regexp \"%s\": %s\n", re->c_str(),
+                   check.error().c_str());
       return 2;
     }
   }
@@ -115,16 +128,23 @@ int main(int argc, char** argv) {
   web.max_concurrent_requests = static_cast<int>(max_requests);
   web.worker_threads = 4;  // probes wait on the network; scrapes are short
   http::Server server(web);
-  server.router().Handle(telemetry_path, [&](const http::Request& r) { return exp.HandleMetrics(r); });
+  server.router().Handle(telemetry_path,
+                         [&](const http::Request& r) { return exp.HandleMetrics(r); });
   server.router().Handle("/probe", [&](const http::Request& r) { return prober.Handle(r); });
-  server.router().Handle("/-/healthy", [](const http::Request&) { return http::Response::Text(200, "Healthy.\n"); });
-  server.router().Handle("/-/ready", [](const http::Request&) { return http::Response::Text(200, "Ready.\n"); });
+  server.router().Handle(
+      "/-/healthy", [](const http::Request&) { return http::Response::Text(200, "Healthy.\n"); });
+  server.router().Handle(
+      "/-/ready", [](const http::Request&) { return http::Response::Text(200, "Ready.\n"); });
   server.router().Handle("/", [&](const http::Request&) {
     http::Response r;
     r.content_type = "text/html; charset=utf-8";
-    r.body = "<html><head><title>tocsin-exporter</title></head><body><h1>tocsin-exporter</h1>"
-             "<p><a href=\"" + telemetry_path + "\">Metrics</a></p>"
-             "<p><a href=\"/probe?target=http://127.0.0.1:9100/-/healthy\">Probe example</a></p></body></html>\n";
+    r.body =
+        "<html><head><title>tocsin-exporter</title></head><body><h1>tocsin-exporter</h1>"
+        "<p><a href=\"" +
+        telemetry_path +
+        "\">Metrics</a></p>"
+        "<p><a href=\"/probe?target=http://127.0.0.1:9100/-/healthy\">Probe "
+        "example</a></p></body></html>\n";
     return r;
   });
   st = server.Start();
@@ -132,7 +152,8 @@ int main(int argc, char** argv) {
     log::Error("Failed to start the web server", {{"err", st.ToString()}});
     return 1;
   }
-  log::Info("Listening on", {{"address", web.listen_address}, {"port", std::to_string(server.port())}});
+  log::Info("Listening on",
+            {{"address", web.listen_address}, {"port", std::to_string(server.port())}});
   int sig = signals.Wait();
   log::Info("Shutting down", {{"signal", std::to_string(sig)}});
   server.Stop();

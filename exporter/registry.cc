@@ -57,11 +57,14 @@ Status Registry::Scrape(const std::vector<std::string>& only, std::string* out) 
     }
     results.push_back({&e->name, secs, st.ok()});
   }
-  w.Family("node_scrape_collector_duration_seconds", "node_exporter: Duration of a collector scrape.",
+  w.Family("node_scrape_collector_duration_seconds",
+           "node_exporter: Duration of a collector scrape.", MetricType::kGauge);
+  for (const Result& r : results)
+    w.Sample("node_scrape_collector_duration_seconds", {{"collector", *r.name}}, r.seconds);
+  w.Family("node_scrape_collector_success", "node_exporter: Whether a collector succeeded.",
            MetricType::kGauge);
-  for (const Result& r : results) w.Sample("node_scrape_collector_duration_seconds", {{"collector", *r.name}}, r.seconds);
-  w.Family("node_scrape_collector_success", "node_exporter: Whether a collector succeeded.", MetricType::kGauge);
-  for (const Result& r : results) w.Sample("node_scrape_collector_success", {{"collector", *r.name}}, r.ok ? 1 : 0);
+  for (const Result& r : results)
+    w.Sample("node_scrape_collector_success", {{"collector", *r.name}}, r.ok ? 1 : 0);
   return Status::Ok();
 }
 

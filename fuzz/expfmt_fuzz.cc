@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (e != Parser::Entry::kSample) continue;
     S s{std::string(p.metric_name()), {}, p.value()};
     std::vector<Label> labels;
-    for (size_t i = 0; i < p.label_count(); ++i) s.labels.emplace_back(p.label_name(i), p.label_value(i));
+    for (size_t i = 0; i < p.label_count(); ++i)
+      s.labels.emplace_back(p.label_name(i), p.label_value(i));
     for (auto& [k, v] : s.labels) labels.push_back({k, v});
     w.Sample(s.name, labels, s.value);
     samples.push_back(std::move(s));
@@ -40,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t k = 0; k < s.labels.size(); ++k) {
       if (back.label_value(k) != s.labels[k].second) std::abort();
     }
-    if (!(back.value() == s.value || (std::isnan(back.value()) && std::isnan(s.value)))) std::abort();
+    if (!(back.value() == s.value || (std::isnan(back.value()) && std::isnan(s.value))))
+      std::abort();
   }
   if (!back.status().ok() || i != samples.size()) std::abort();
   return 0;

@@ -47,7 +47,8 @@ Status ReadTrimmedFile(const std::string& path, std::string* out) {
 Status ReadUint64File(const std::string& path, uint64_t* v) {
   std::string s;
   TOCSIN_RETURN_IF_ERROR(ReadTrimmedFile(path, &s));
-  if (!ParseUint64(s, v)) return Status::InvalidArgument(path + ": not an unsigned integer: \"" + s + "\"");
+  if (!ParseUint64(s, v))
+    return Status::InvalidArgument(path + ": not an unsigned integer: \"" + s + "\"");
   return Status::Ok();
 }
 

@@ -16,9 +16,12 @@ bool ParseDuration(std::string_view s, std::chrono::milliseconds* out) {
     std::string_view name;
     int64_t ms;
   };
-  static constexpr Unit kUnits[] = {{"y", 365LL * 24 * 3600 * 1000}, {"w", 7LL * 24 * 3600 * 1000},
-                                    {"d", 24LL * 3600 * 1000},        {"h", 3600LL * 1000},
-                                    {"m", 60LL * 1000},               {"s", 1000},
+  static constexpr Unit kUnits[] = {{"y", 365LL * 24 * 3600 * 1000},
+                                    {"w", 7LL * 24 * 3600 * 1000},
+                                    {"d", 24LL * 3600 * 1000},
+                                    {"h", 3600LL * 1000},
+                                    {"m", 60LL * 1000},
+                                    {"s", 1000},
                                     {"ms", 1}};
   int64_t total = 0;
   int last_unit = -1;
@@ -53,8 +56,8 @@ std::string FormatDuration(std::chrono::milliseconds d) {
     const char* name;
     int64_t ms;
   };
-  static constexpr Unit kUnits[] = {{"d", 24LL * 3600 * 1000}, {"h", 3600LL * 1000}, {"m", 60000},
-                                    {"s", 1000}, {"ms", 1}};
+  static constexpr Unit kUnits[] = {
+      {"d", 24LL * 3600 * 1000}, {"h", 3600LL * 1000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
   for (const Unit& u : kUnits) {
     if (ms >= u.ms) {
       out += std::to_string(ms / u.ms);
@@ -88,9 +91,12 @@ void FlagSet::String(std::string name, std::string* value, std::string help) {
 void FlagSet::Bool(std::string name, bool* value, std::string help) {
   Add({std::move(name), std::move(help), *value ? "true" : "false", true, false,
        [value](std::string_view v) {
-         if (v == "true" || v == "1") *value = true;
-         else if (v == "false" || v == "0") *value = false;
-         else return false;
+         if (v == "true" || v == "1")
+           *value = true;
+         else if (v == "false" || v == "0")
+           *value = false;
+         else
+           return false;
          return true;
        }});
 }
@@ -196,7 +202,8 @@ std::string FlagSet::Usage() const {
     out += left;
     out += left.size() < 29 ? std::string(29 - left.size(), ' ') : "\n" + std::string(29, ' ');
     out += f.help;
-    if (!f.default_text.empty() && f.default_text != "\"\"") out += " (default: " + f.default_text + ")";
+    if (!f.default_text.empty() && f.default_text != "\"\"")
+      out += " (default: " + f.default_text + ")";
     out += '\n';
   }
   return out;

@@ -27,10 +27,18 @@ void AppendQuoted(std::string* out, std::string_view v) {
   out->push_back('"');
   for (char c : v) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -46,10 +54,14 @@ void AppendQuoted(std::string* out, std::string_view v) {
 
 const char* LevelName(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -58,11 +70,16 @@ const char* LevelName(Level l) {
 void SetLevel(Level level) { g_level.store(static_cast<int>(level)); }
 
 bool ParseLevel(std::string_view s, Level* level) {
-  if (s == "debug") *level = Level::kDebug;
-  else if (s == "info") *level = Level::kInfo;
-  else if (s == "warn") *level = Level::kWarn;
-  else if (s == "error") *level = Level::kError;
-  else return false;
+  if (s == "debug")
+    *level = Level::kDebug;
+  else if (s == "info")
+    *level = Level::kInfo;
+  else if (s == "warn")
+    *level = Level::kWarn;
+  else if (s == "error")
+    *level = Level::kError;
+  else
+    return false;
   return true;
 }
 
@@ -74,8 +91,9 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
   std::tm tm;
   gmtime_r(&secs, &tm);
   char ts[64];
-  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
   std::string line = "ts=";
   line += ts;
   line += " level=";

@@ -64,14 +64,15 @@ class [[nodiscard]] Status {
     Code code;
     std::string msg;
   };
-  Status(Code code, std::string_view msg) : rep_(std::make_unique<Rep>(Rep{code, std::string(msg)})) {}
+  Status(Code code, std::string_view msg)
+      : rep_(std::make_unique<Rep>(Rep{code, std::string(msg)})) {}
   std::unique_ptr<Rep> rep_;
 };
 
-#define TOCSIN_RETURN_IF_ERROR(expr)       \
-  do {                                     \
-    ::tocsin::Status _st = (expr);         \
-    if (!_st.ok()) return _st;             \
+#define TOCSIN_RETURN_IF_ERROR(expr) \
+  do {                               \
+    ::tocsin::Status _st = (expr);   \
+    if (!_st.ok()) return _st;       \
   } while (0)
 
 }  // namespace tocsin

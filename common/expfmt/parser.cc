@@ -40,7 +40,8 @@ bool Parser::ParseComment(std::string_view line, Entry* entry) {
   s = TrimSpace(s);
   size_t sp = s.find_first_of(" \t");
   family_ = s.substr(0, sp);
-  std::string_view rest = sp == std::string_view::npos ? std::string_view() : TrimSpace(s.substr(sp));
+  std::string_view rest =
+      sp == std::string_view::npos ? std::string_view() : TrimSpace(s.substr(sp));
   if (!IsValidMetricName(family_)) {
     return Fail("invalid metric name \"" + std::string(family_) + "\" in " +
                 (is_help ? "HELP" : "TYPE") + " line");
@@ -50,8 +51,10 @@ bool Parser::ParseComment(std::string_view line, Entry* entry) {
     for (size_t i = 0; i < rest.size(); ++i) {
       if (rest[i] == '\\' && i + 1 < rest.size()) {
         char n = rest[++i];
-        if (n == 'n') help_.push_back('\n');
-        else if (n == '\\') help_.push_back('\\');
+        if (n == 'n')
+          help_.push_back('\n');
+        else if (n == '\\')
+          help_.push_back('\\');
         else {
           help_.push_back('\\');
           help_.push_back(n);
@@ -63,12 +66,18 @@ bool Parser::ParseComment(std::string_view line, Entry* entry) {
     *entry = Entry::kHelp;
     return true;
   }
-  if (rest == "counter") type_ = MetricType::kCounter;
-  else if (rest == "gauge") type_ = MetricType::kGauge;
-  else if (rest == "untyped") type_ = MetricType::kUntyped;
-  else if (rest == "summary") type_ = MetricType::kSummary;
-  else if (rest == "histogram") type_ = MetricType::kHistogram;
-  else return Fail("unknown metric type \"" + std::string(rest) + "\"");
+  if (rest == "counter")
+    type_ = MetricType::kCounter;
+  else if (rest == "gauge")
+    type_ = MetricType::kGauge;
+  else if (rest == "untyped")
+    type_ = MetricType::kUntyped;
+  else if (rest == "summary")
+    type_ = MetricType::kSummary;
+  else if (rest == "histogram")
+    type_ = MetricType::kHistogram;
+  else
+    return Fail("unknown metric type \"" + std::string(rest) + "\"");
   *entry = Entry::kType;
   return true;
 }
@@ -122,10 +131,14 @@ bool Parser::ParseSample(std::string_view line) {
         if (c == '\\') {
           if (i >= line.size()) break;
           char n = line[i++];
-          if (n == 'n') lvalue.push_back('\n');
-          else if (n == '\\') lvalue.push_back('\\');
-          else if (n == '"') lvalue.push_back('"');
-          else return Fail("invalid escape \\" + std::string(1, n) + " in label value");
+          if (n == 'n')
+            lvalue.push_back('\n');
+          else if (n == '\\')
+            lvalue.push_back('\\');
+          else if (n == '"')
+            lvalue.push_back('"');
+          else
+            return Fail("invalid escape \\" + std::string(1, n) + " in label value");
         } else {
           lvalue.push_back(c);
         }

@@ -8,11 +8,16 @@ namespace tocsin::expfmt {
 
 std::string_view TypeName(MetricType t) {
   switch (t) {
-    case MetricType::kCounter: return "counter";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kUntyped: return "untyped";
-    case MetricType::kSummary: return "summary";
-    case MetricType::kHistogram: return "histogram";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kUntyped:
+      return "untyped";
+    case MetricType::kSummary:
+      return "summary";
+    case MetricType::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -92,10 +97,17 @@ void AppendDouble(std::string* dst, double v) {
 void AppendEscapedLabelValue(std::string* dst, std::string_view v) {
   for (char c : v) {
     switch (c) {
-      case '\\': dst->append("\\\\"); break;
-      case '"': dst->append("\\\""); break;
-      case '\n': dst->append("\\n"); break;
-      default: dst->push_back(c);
+      case '\\':
+        dst->append("\\\\");
+        break;
+      case '"':
+        dst->append("\\\"");
+        break;
+      case '\n':
+        dst->append("\\n");
+        break;
+      default:
+        dst->push_back(c);
     }
   }
 }
@@ -103,9 +115,14 @@ void AppendEscapedLabelValue(std::string* dst, std::string_view v) {
 void AppendEscapedHelp(std::string* dst, std::string_view v) {
   for (char c : v) {
     switch (c) {
-      case '\\': dst->append("\\\\"); break;
-      case '\n': dst->append("\\n"); break;
-      default: dst->push_back(c);
+      case '\\':
+        dst->append("\\\\");
+        break;
+      case '\n':
+        dst->append("\\n");
+        break;
+      default:
+        dst->push_back(c);
     }
   }
 }

@@ -88,7 +88,8 @@ Status Fetch(const ClientRequest& req, ClientResponse* resp) {
     curl_easy_setopt(h, CURLOPT_USERNAME, req.basic_auth_user.c_str());
     curl_easy_setopt(h, CURLOPT_PASSWORD, req.basic_auth_password.c_str());
   }
-  if (!req.unix_socket.empty()) curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, req.unix_socket.c_str());
+  if (!req.unix_socket.empty())
+    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, req.unix_socket.c_str());
   if (req.want_cert_info) curl_easy_setopt(h, CURLOPT_CERTINFO, 1L);
   if (req.method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -121,7 +122,8 @@ Status Fetch(const ClientRequest& req, ClientResponse* resp) {
   char* scheme = nullptr;
   curl_easy_getinfo(h, CURLINFO_SCHEME, &scheme);
   resp->status = static_cast<int>(code);
-  resp->tls = scheme != nullptr && (std::string_view(scheme) == "HTTPS" || std::string_view(scheme) == "https");
+  resp->tls = scheme != nullptr &&
+              (std::string_view(scheme) == "HTTPS" || std::string_view(scheme) == "https");
   resp->resolve_seconds = namelookup;
   resp->connect_seconds = connect > namelookup ? connect - namelookup : 0;
   double after_connect = connect;

@@ -43,7 +43,8 @@ Status GzipDecompress(std::string_view in, std::string* out, size_t max_bytes) {
     out->append(buf, sizeof buf - zs.avail_out);
     if (out->size() > max_bytes) {
       inflateEnd(&zs);
-      return Status::ResourceExhausted("gzip: decoded body larger than " + std::to_string(max_bytes) + " bytes");
+      return Status::ResourceExhausted("gzip: decoded body larger than " +
+                                       std::to_string(max_bytes) + " bytes");
     }
     if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
       inflateEnd(&zs);

@@ -113,7 +113,9 @@ bool ParseQuery(std::string_view query, HeaderList* out) {
 
 // ---- Router ----
 
-void Router::Handle(std::string path, Handler h) { exact_.emplace_back(std::move(path), std::move(h)); }
+void Router::Handle(std::string path, Handler h) {
+  exact_.emplace_back(std::move(path), std::move(h));
+}
 
 void Router::HandlePrefix(std::string prefix, Handler h) {
   prefix_.emplace_back(std::move(prefix), std::move(h));
@@ -139,7 +141,9 @@ Response Router::Dispatch(const Request& req) const {
 
 struct Server::Impl {
   explicit Impl(ServerOptions o, const Router* r)
-      : opts(std::move(o)), router(r), workers(static_cast<size_t>(std::max(1, opts.worker_threads))) {}
+      : opts(std::move(o)),
+        router(r),
+        workers(static_cast<size_t>(std::max(1, opts.worker_threads))) {}
 
   ServerOptions opts;
   const Router* router;
@@ -170,7 +174,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket&& socket, Server::Impl* srv) : stream_(std::move(socket)), srv_(srv) {}
 
   void Run() {
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::DoRead, shared_from_this()));
   }
 
  private:
@@ -189,7 +194,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     if (ec == bhttp::error::body_limit) {
-      return SendError(413, "request body larger than " + std::to_string(srv_->opts.max_body_bytes) + " bytes\n");
+      return SendError(413, "request body larger than " +
+                                std::to_string(srv_->opts.max_body_bytes) + " bytes\n");
     }
     if (ec == bhttp::error::header_limit) {
       return SendError(431, "request headers too large\n");
@@ -277,7 +283,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     res_.keep_alive(keep_alive_ && !srv_->stopping.load());
     stream_.expires_after(srv_->opts.write_timeout);
-    bhttp::async_write(stream_, res_, beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+    bhttp::async_write(stream_, res_,
+                       beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 
   void OnWrite(beast::error_code ec, size_t) {
@@ -316,7 +323,8 @@ void Server::Impl::Accept() {
   });
 }
 
-Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options), &router_)) {}
+Server::Server(ServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options), &router_)) {}
 
 Server::~Server() { Stop(std::chrono::milliseconds(1000)); }
 
@@ -328,7 +336,8 @@ Status Server::Start() {
   }
   std::string host = addr.substr(0, colon);
   std::string port = addr.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   uint64_t port_num;
   if (!ParseUint64(port, &port_num) || port_num > 65535) {
     return Status::InvalidArgument("listen address \"" + addr + "\" has an invalid port");
@@ -349,7 +358,8 @@ Status Server::Start() {
     beast::error_code ec;
     tcp::acceptor& a = impl_->acceptor;
     a.open(ep.protocol(), ec);
-    if (!ec && ep.protocol() == tcp::v6() && host.empty()) a.set_option(net::ip::v6_only(false), ec);
+    if (!ec && ep.protocol() == tcp::v6() && host.empty())
+      a.set_option(net::ip::v6_only(false), ec);
     if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) a.bind(ep, ec);
     if (!ec) a.listen(net::socket_base::max_listen_connections, ec);

@@ -27,11 +27,11 @@ namespace tocsin::http {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct Request {
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // as sent: path and query
-  std::string path;     // percent-decoded path, without the query
-  HeaderList query;     // decoded query parameters, and form fields of a form-encoded POST body
-  HeaderList headers;   // names lower-cased
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query
+  std::string path;    // percent-decoded path, without the query
+  HeaderList query;    // decoded query parameters, and form fields of a form-encoded POST body
+  HeaderList headers;  // names lower-cased
   std::string body;
   std::string remote_address;
 

@@ -83,8 +83,10 @@ Status ParseIoStat(std::string_view text, std::vector<DeviceIo>* out) {
       uint64_t v;
       if (!ParseUint64(f[i].substr(eq + 1), &v)) return LineError(n, "bad value", line);
       std::string_view k = f[i].substr(0, eq);
-      if (k == "rbytes") d->read_bytes += v;
-      else if (k == "wbytes") d->write_bytes += v;
+      if (k == "rbytes")
+        d->read_bytes += v;
+      else if (k == "wbytes")
+        d->write_bytes += v;
     }
   }
   return Status::Ok();
@@ -106,8 +108,10 @@ Status ParseBlkioServiceBytes(std::string_view text, std::vector<DeviceIo>* out)
     if (!ParseMajorMinor(f[0], &major, &minor)) return LineError(n, "bad device number", line);
     if (!ParseUint64(f[2], &v)) return LineError(n, "bad value", line);
     DeviceIo* d = FindDevice(out, major, minor);
-    if (f[1] == "Read") d->read_bytes += v;
-    else if (f[1] == "Write") d->write_bytes += v;
+    if (f[1] == "Read")
+      d->read_bytes += v;
+    else if (f[1] == "Write")
+      d->write_bytes += v;
   }
   return Status::Ok();
 }
@@ -115,13 +119,16 @@ Status ParseBlkioServiceBytes(std::string_view text, std::vector<DeviceIo>* out)
 Status ParseCpuMax(std::string_view text, int64_t* quota_us, uint64_t* period_us) {
   std::vector<std::string_view> f;
   SplitFields(text, &f);
-  if (f.size() != 2) return Status::InvalidArgument("cpu.max: expected \"quota period\", got \"" + std::string(TrimSpace(text)) + "\"");
+  if (f.size() != 2)
+    return Status::InvalidArgument("cpu.max: expected \"quota period\", got \"" +
+                                   std::string(TrimSpace(text)) + "\"");
   if (f[0] == "max") {
     *quota_us = -1;
   } else if (!ParseInt64(f[0], quota_us)) {
     return Status::InvalidArgument("cpu.max: bad quota \"" + std::string(f[0]) + "\"");
   }
-  if (!ParseUint64(f[1], period_us)) return Status::InvalidArgument("cpu.max: bad period \"" + std::string(f[1]) + "\"");
+  if (!ParseUint64(f[1], period_us))
+    return Status::InvalidArgument("cpu.max: bad period \"" + std::string(f[1]) + "\"");
   return Status::Ok();
 }
 
@@ -137,7 +144,8 @@ Status ParseLimit(std::string_view text, uint64_t* v) {
     *v = std::numeric_limits<uint64_t>::max();
     return Status::Ok();
   }
-  return Status::InvalidArgument("expected a number or \"max\", got \"" + std::string(t.substr(0, 64)) + "\"");
+  return Status::InvalidArgument("expected a number or \"max\", got \"" +
+                                 std::string(t.substr(0, 64)) + "\"");
 }
 
 Status CountPids(std::string_view text, uint64_t* count, uint64_t* first_pid) {
@@ -166,7 +174,8 @@ Identity Classify(std::string_view path) {
   std::string_view last = path.substr(path.rfind('/') + 1);
   std::string_view parent = path.substr(0, path.rfind('/'));
   std::string_view parent_last = parent.substr(parent.rfind('/') + 1);
-  auto strip = [](std::string_view s, std::string_view prefix, std::string_view suffix) -> std::string_view {
+  auto strip = [](std::string_view s, std::string_view prefix,
+                  std::string_view suffix) -> std::string_view {
     if (StartsWith(s, prefix) && EndsWith(s, suffix) && s.size() > prefix.size() + suffix.size())
       return s.substr(prefix.size(), s.size() - prefix.size() - suffix.size());
     return {};

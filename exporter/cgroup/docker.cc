@@ -10,7 +10,8 @@ namespace tocsin::cgroup {
 
 Status ParseDockerContainers(std::string_view json, std::map<std::string, DockerContainer>* out) {
   out->clear();
-  nlohmann::json doc = nlohmann::json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
+  nlohmann::json doc =
+      nlohmann::json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Status::InvalidArgument("docker /containers/json: malformed JSON");
   if (!doc.is_array()) return Status::InvalidArgument("docker /containers/json: expected an array");
   for (const auto& c : doc) {
@@ -18,7 +19,8 @@ Status ParseDockerContainers(std::string_view json, std::map<std::string, Docker
       return Status::InvalidArgument("docker /containers/json: entry without a string \"Id\"");
     }
     DockerContainer dc;
-    if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty() && c["Names"][0].is_string()) {
+    if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty() &&
+        c["Names"][0].is_string()) {
       dc.name = c["Names"][0].get<std::string>();
       if (!dc.name.empty() && dc.name.front() == '/') dc.name.erase(0, 1);
     }
@@ -57,10 +59,13 @@ void DockerClient::Refresh() {
   req.timeout = std::chrono::milliseconds(2000);
   http::ClientResponse resp;
   Status st = http::Fetch(req, &resp);
-  if (st.ok() && resp.status != 200) st = Status::Unavailable("docker API answered HTTP " + std::to_string(resp.status));
+  if (st.ok() && resp.status != 200)
+    st = Status::Unavailable("docker API answered HTTP " + std::to_string(resp.status));
   if (st.ok()) st = ParseDockerContainers(resp.body, &cache_);
   if (!st.ok()) {
-    if (!logged_error_) log::Warn("cannot read container names from Docker", {{"socket", socket_}, {"err", st.ToString()}});
+    if (!logged_error_)
+      log::Warn("cannot read container names from Docker",
+                {{"socket", socket_}, {"err", st.ToString()}});
     logged_error_ = true;
     return;
   }

@@ -13,7 +13,7 @@
 namespace tocsin::cgroup {
 
 struct DockerContainer {
-  std::string name;   // without the leading '/'
+  std::string name;  // without the leading '/'
   std::string image;
   std::vector<std::pair<std::string, std::string>> labels;
 };
@@ -26,7 +26,8 @@ class DockerClient {
   explicit DockerClient(std::string socket_path) : socket_(std::move(socket_path)) {}
   // Refreshes the cache when it is older than max_age or `id` is unknown (at most once per
   // second). Returns the container or nullptr; a missing or unreadable socket yields nullptr.
-  const DockerContainer* Lookup(const std::string& id, std::chrono::seconds max_age = std::chrono::seconds(15));
+  const DockerContainer* Lookup(const std::string& id,
+                                std::chrono::seconds max_age = std::chrono::seconds(15));
 
  private:
   void Refresh();

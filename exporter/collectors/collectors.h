@@ -29,8 +29,10 @@ struct CollectorOptions {
   std::string filesystem_mount_points_exclude =
       "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
   std::string filesystem_fs_types_exclude =
-      "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|"
-      "mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$";
+      "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|"
+      "iso9660|"
+      "mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|"
+      "tracefs)$";
   std::chrono::milliseconds filesystem_mount_timeout{5000};
   StatFsFunc statfs = RealStatFs;
   std::string diskstats_device_exclude = "^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$";
@@ -48,8 +50,9 @@ struct CollectorOptions {
   std::function<double()> now_func;  // unix seconds; empty = the real clock
   // Container collector.
   std::string docker_socket = "/var/run/docker.sock";
-  std::string container_label_allow = ".*";  // regex over Docker label names kept as container_label_*
-  std::string cgroupfs;                        // empty = <sysfs>/fs/cgroup
+  std::string container_label_allow =
+      ".*";              // regex over Docker label names kept as container_label_*
+  std::string cgroupfs;  // empty = <sysfs>/fs/cgroup
 };
 
 struct CollectorDef {

@@ -15,7 +15,8 @@ namespace tocsin::exporter {
 
 // Reads path into *buf and parses it; errors name the file.
 template <typename T>
-Status ReadAndParse(const std::string& path, std::string* buf, T* out, Status (*parse)(std::string_view, T*)) {
+Status ReadAndParse(const std::string& path, std::string* buf, T* out,
+                    Status (*parse)(std::string_view, T*)) {
   TOCSIN_RETURN_IF_ERROR(ReadFile(path, buf));
   Status st = parse(*buf, out);
   if (!st.ok()) return st.WithContext(path);
@@ -24,7 +25,9 @@ Status ReadAndParse(const std::string& path, std::string* buf, T* out, Status (*
 
 // Compiles a user-given pattern; an empty pattern yields nullptr (matches nothing).
 std::unique_ptr<RE2> CompilePattern(const std::string& pattern);
-inline bool Matches(const RE2* re, std::string_view s) { return re != nullptr && RE2::PartialMatch(s, *re); }
+inline bool Matches(const RE2* re, std::string_view s) {
+  return re != nullptr && RE2::PartialMatch(s, *re);
+}
 
 // A field-name filter (--collector.netstat.fields, --collector.vmstat.fields). The kernel's set
 // of names is fixed, so each name is matched once and the answer remembered.

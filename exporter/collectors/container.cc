@@ -85,7 +85,8 @@ class ContainerCollector : public Collector {
     return "";
   }
 
-  void Walk(const std::string& base, const std::string& rel, int depth, const std::function<void(const std::string&)>& visit) {
+  void Walk(const std::string& base, const std::string& rel, int depth,
+            const std::function<void(const std::string&)>& visit) {
     if (containers_.size() >= kMaxCgroups) return;
     visit(rel);
     if (depth >= kMaxDepth) return;
@@ -98,7 +99,9 @@ class ContainerCollector : public Collector {
   }
 
   bool Read(const std::string& path) { return ReadFile(path, &buf_, 1 << 20).ok(); }
-  bool ReadKeyed(const std::string& path, KeyedMap* m) { return Read(path) && cgroup::ParseFlatKeyed(buf_, m).ok(); }
+  bool ReadKeyed(const std::string& path, KeyedMap* m) {
+    return Read(path) && cgroup::ParseFlatKeyed(buf_, m).ok();
+  }
   Opt ReadNum(const std::string& path, double scale = 1) {
     uint64_t v;
     if (!Read(path) || !cgroup::ParseLimit(buf_, &v).ok()) return std::nullopt;
@@ -143,7 +146,8 @@ class ContainerCollector : public Collector {
       c.rss = Get(m, "anon");
       c.cache = Get(m, "file");
       Opt inactive = Get(m, "inactive_file");
-      if (c.mem_usage && inactive) c.working_set = *c.mem_usage > *inactive ? *c.mem_usage - *inactive : 0;
+      if (c.mem_usage && inactive)
+        c.working_set = *c.mem_usage > *inactive ? *c.mem_usage - *inactive : 0;
     }
     if (rel == "/" && !c.mem_usage) RootMemoryFromMeminfo(&c);
     c.swap = ReadNum(dir + "/memory.swap.current");
@@ -213,7 +217,8 @@ class ContainerCollector : public Collector {
         c.cache = Get(m, "total_cache");
         c.swap = Get(m, "total_swap");
         Opt inactive = Get(m, "total_inactive_file");
-        if (c.mem_usage && inactive) c.working_set = *c.mem_usage > *inactive ? *c.mem_usage - *inactive : 0;
+        if (c.mem_usage && inactive)
+          c.working_set = *c.mem_usage > *inactive ? *c.mem_usage - *inactive : 0;
       }
       c.failcnt = ReadNum(mem + "/memory.failcnt");
       if (ReadKeyed(mem + "/memory.oom_control", &m)) c.oom_events = Get(m, "oom_kill");
@@ -237,9 +242,12 @@ class ContainerCollector : public Collector {
     if (!Read(paths_.Proc("meminfo")) || !procfs::ParseMeminfo(buf_, &f).ok()) return;
     double total = 0, free = 0, inactive = 0;
     for (const auto& x : f) {
-      if (x.name == "MemTotal") total = x.value;
-      else if (x.name == "MemFree") free = x.value;
-      else if (x.name == "Inactive(file)") inactive = x.value;
+      if (x.name == "MemTotal")
+        total = x.value;
+      else if (x.name == "MemFree")
+        free = x.value;
+      else if (x.name == "Inactive(file)")
+        inactive = x.value;
     }
     c->mem_usage = total - free;
     c->working_set = std::max(0.0, total - free - inactive);
@@ -260,10 +268,14 @@ class ContainerCollector : public Collector {
         c->name = d->name;
         c->image = d->image;
         for (const auto& [k, v] : d->labels) {
-          if (k == "io.kubernetes.pod.name") c->pod = v;
-          else if (k == "io.kubernetes.pod.namespace") c->namespace_ = v;
-          else if (k == "io.kubernetes.container.name") c->container = v;
-          if (Matches(label_allow_.get(), k)) c->docker_labels.emplace_back("container_label_" + expfmt::SanitizeName(k), v);
+          if (k == "io.kubernetes.pod.name")
+            c->pod = v;
+          else if (k == "io.kubernetes.pod.namespace")
+            c->namespace_ = v;
+          else if (k == "io.kubernetes.container.name")
+            c->container = v;
+          if (Matches(label_allow_.get(), k))
+            c->docker_labels.emplace_back("container_label_" + expfmt::SanitizeName(k), v);
         }
       }
     }
@@ -293,9 +305,13 @@ class ContainerCollector : public Collector {
   }
 
   void Write(expfmt::Writer* w) {
-    double now = now_ ? now_() : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    double now =
+        now_ ? now_()
+             : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                   .count();
     std::vector<expfmt::Label> labels;
-    auto family = [&](const char* name, const char* help, MetricType type, const std::function<Opt(const Container&)>& get,
+    auto family = [&](const char* name, const char* help, MetricType type,
+                      const std::function<Opt(const Container&)>& get,
                       const char* extra_name = nullptr, const char* extra_value = nullptr) {
       bool any = false;
       for (const Container& c : containers_) {
@@ -309,25 +325,33 @@ class ContainerCollector : public Collector {
       }
     };
     using MT = MetricType;
-    family("container_cpu_cfs_periods_total", "Number of elapsed enforcement period intervals.", MT::kCounter,
-           [](const Container& c) { return c.cpu_quota ? c.periods : std::nullopt; });
-    family("container_cpu_cfs_throttled_periods_total", "Number of throttled period intervals.", MT::kCounter,
+    family("container_cpu_cfs_periods_total", "Number of elapsed enforcement period intervals.",
+           MT::kCounter, [](const Container& c) { return c.cpu_quota ? c.periods : std::nullopt; });
+    family("container_cpu_cfs_throttled_periods_total", "Number of throttled period intervals.",
+           MT::kCounter,
            [](const Container& c) { return c.cpu_quota ? c.throttled_periods : std::nullopt; });
-    family("container_cpu_cfs_throttled_seconds_total", "Total time duration the container has been throttled.",
-           MT::kCounter, [](const Container& c) { return c.cpu_quota ? c.throttled_seconds : std::nullopt; });
-    family("container_cpu_system_seconds_total", "Cumulative system cpu time consumed in seconds.", MT::kCounter,
-           [](const Container& c) { return c.cpu_system; });
-    family("container_cpu_usage_seconds_total", "Cumulative cpu time consumed in seconds.", MT::kCounter,
-           [](const Container& c) { return c.cpu_usage; }, "cpu", "total");
-    family("container_cpu_user_seconds_total", "Cumulative user cpu time consumed in seconds.", MT::kCounter,
-           [](const Container& c) { return c.cpu_user; });
+    family("container_cpu_cfs_throttled_seconds_total",
+           "Total time duration the container has been throttled.", MT::kCounter,
+           [](const Container& c) { return c.cpu_quota ? c.throttled_seconds : std::nullopt; });
+    family("container_cpu_system_seconds_total", "Cumulative system cpu time consumed in seconds.",
+           MT::kCounter, [](const Container& c) { return c.cpu_system; });
+    family(
+        "container_cpu_usage_seconds_total", "Cumulative cpu time consumed in seconds.",
+        MT::kCounter, [](const Container& c) { return c.cpu_usage; }, "cpu", "total");
+    family("container_cpu_user_seconds_total", "Cumulative user cpu time consumed in seconds.",
+           MT::kCounter, [](const Container& c) { return c.cpu_user; });
     // Per-device filesystem I/O.
     for (int write = 0; write < 2; ++write) {
-      const char* name = write ? "container_fs_writes_bytes_total" : "container_fs_reads_bytes_total";
+      const char* name =
+          write ? "container_fs_writes_bytes_total" : "container_fs_reads_bytes_total";
       bool any = false;
       for (const Container& c : containers_) {
         for (const auto& d : c.io) {
-          if (!any) w->Family(name, write ? "Cumulative count of bytes written" : "Cumulative count of bytes read", MT::kCounter);
+          if (!any)
+            w->Family(
+                name,
+                write ? "Cumulative count of bytes written" : "Cumulative count of bytes read",
+                MT::kCounter);
           any = true;
           Labels(c, &labels);
           std::string dev = DeviceName(d.major, d.minor);
@@ -338,22 +362,31 @@ class ContainerCollector : public Collector {
     }
     family("container_last_seen", "Last time a container was seen by the exporter", MT::kGauge,
            [now](const Container&) { return Opt(now); });
-    family("container_memory_cache", "Number of bytes of page cache memory.", MT::kGauge, [](const Container& c) { return c.cache; });
-    family("container_memory_failcnt", "Number of memory usage hits limits", MT::kGauge, [](const Container& c) { return c.failcnt; });
-    family("container_memory_rss", "Size of RSS in bytes.", MT::kGauge, [](const Container& c) { return c.rss; });
-    family("container_memory_swap", "Container swap usage in bytes.", MT::kGauge, [](const Container& c) { return c.swap; });
-    family("container_memory_usage_bytes", "Current memory usage in bytes, including all memory regardless of when it was accessed",
+    family("container_memory_cache", "Number of bytes of page cache memory.", MT::kGauge,
+           [](const Container& c) { return c.cache; });
+    family("container_memory_failcnt", "Number of memory usage hits limits", MT::kGauge,
+           [](const Container& c) { return c.failcnt; });
+    family("container_memory_rss", "Size of RSS in bytes.", MT::kGauge,
+           [](const Container& c) { return c.rss; });
+    family("container_memory_swap", "Container swap usage in bytes.", MT::kGauge,
+           [](const Container& c) { return c.swap; });
+    family("container_memory_usage_bytes",
+           "Current memory usage in bytes, including all memory regardless of when it was accessed",
            MT::kGauge, [](const Container& c) { return c.mem_usage; });
     family("container_memory_working_set_bytes", "Current working set in bytes.", MT::kGauge,
            [](const Container& c) { return c.working_set; });
     static constexpr const char* kNet[8][2] = {
         {"container_network_receive_bytes_total", "Cumulative count of bytes received"},
-        {"container_network_receive_errors_total", "Cumulative count of errors encountered while receiving"},
-        {"container_network_receive_packets_dropped_total", "Cumulative count of packets dropped while receiving"},
+        {"container_network_receive_errors_total",
+         "Cumulative count of errors encountered while receiving"},
+        {"container_network_receive_packets_dropped_total",
+         "Cumulative count of packets dropped while receiving"},
         {"container_network_receive_packets_total", "Cumulative count of packets received"},
         {"container_network_transmit_bytes_total", "Cumulative count of bytes transmitted"},
-        {"container_network_transmit_errors_total", "Cumulative count of errors encountered while transmitting"},
-        {"container_network_transmit_packets_dropped_total", "Cumulative count of packets dropped while transmitting"},
+        {"container_network_transmit_errors_total",
+         "Cumulative count of errors encountered while transmitting"},
+        {"container_network_transmit_packets_dropped_total",
+         "Cumulative count of packets dropped while transmitting"},
         {"container_network_transmit_packets_total", "Cumulative count of packets transmitted"}};
     static constexpr int kNetField[8] = {0, 2, 3, 1, 8, 10, 11, 9};
     for (int k = 0; k < 8; ++k) {
@@ -364,32 +397,47 @@ class ContainerCollector : public Collector {
           any = true;
           Labels(c, &labels);
           labels.push_back({"interface", d.device});
-          w->Sample(kNet[k][0], labels, static_cast<double>(d.v[static_cast<size_t>(kNetField[k])]));
+          w->Sample(kNet[k][0], labels,
+                    static_cast<double>(d.v[static_cast<size_t>(kNetField[k])]));
         }
       }
     }
-    family("container_oom_events_total", "Count of out of memory events observed for the container", MT::kCounter,
-           [](const Container& c) { return c.oom_events; });
-    family("container_pressure_cpu_stalled_seconds_total", "Total time duration no tasks in the container could make progress due to CPU congestion.",
-           MT::kCounter, [](const Container& c) { return Us(c.cpu_pressure.full_us); });
-    family("container_pressure_cpu_waiting_seconds_total", "Total time duration tasks in the container have waited due to CPU congestion.",
+    family("container_oom_events_total", "Count of out of memory events observed for the container",
+           MT::kCounter, [](const Container& c) { return c.oom_events; });
+    family(
+        "container_pressure_cpu_stalled_seconds_total",
+        "Total time duration no tasks in the container could make progress due to CPU congestion.",
+        MT::kCounter, [](const Container& c) { return Us(c.cpu_pressure.full_us); });
+    family("container_pressure_cpu_waiting_seconds_total",
+           "Total time duration tasks in the container have waited due to CPU congestion.",
            MT::kCounter, [](const Container& c) { return Us(c.cpu_pressure.some_us); });
-    family("container_pressure_io_stalled_seconds_total", "Total time duration no tasks in the container could make progress due to IO congestion.",
-           MT::kCounter, [](const Container& c) { return Us(c.io_pressure.full_us); });
-    family("container_pressure_io_waiting_seconds_total", "Total time duration tasks in the container have waited due to IO congestion.",
+    family(
+        "container_pressure_io_stalled_seconds_total",
+        "Total time duration no tasks in the container could make progress due to IO congestion.",
+        MT::kCounter, [](const Container& c) { return Us(c.io_pressure.full_us); });
+    family("container_pressure_io_waiting_seconds_total",
+           "Total time duration tasks in the container have waited due to IO congestion.",
            MT::kCounter, [](const Container& c) { return Us(c.io_pressure.some_us); });
-    family("container_pressure_memory_stalled_seconds_total", "Total time duration no tasks in the container could make progress due to memory congestion.",
+    family("container_pressure_memory_stalled_seconds_total",
+           "Total time duration no tasks in the container could make progress due to memory "
+           "congestion.",
            MT::kCounter, [](const Container& c) { return Us(c.mem_pressure.full_us); });
-    family("container_pressure_memory_waiting_seconds_total", "Total time duration tasks in the container have waited due to memory congestion.",
+    family("container_pressure_memory_waiting_seconds_total",
+           "Total time duration tasks in the container have waited due to memory congestion.",
            MT::kCounter, [](const Container& c) { return Us(c.mem_pressure.some_us); });
     family("container_processes", "Number of processes running inside the container.", MT::kGauge,
            [](const Container& c) { return c.processes; });
-    family("container_spec_cpu_period", "CPU period of the container.", MT::kGauge, [](const Container& c) { return c.cpu_period; });
-    family("container_spec_cpu_quota", "CPU quota of the container.", MT::kGauge, [](const Container& c) { return c.cpu_quota; });
-    family("container_spec_cpu_shares", "CPU share of the container.", MT::kGauge, [](const Container& c) { return c.cpu_shares; });
-    family("container_spec_memory_limit_bytes", "Memory limit for the container (0 when unlimited).", MT::kGauge,
+    family("container_spec_cpu_period", "CPU period of the container.", MT::kGauge,
+           [](const Container& c) { return c.cpu_period; });
+    family("container_spec_cpu_quota", "CPU quota of the container.", MT::kGauge,
+           [](const Container& c) { return c.cpu_quota; });
+    family("container_spec_cpu_shares", "CPU share of the container.", MT::kGauge,
+           [](const Container& c) { return c.cpu_shares; });
+    family("container_spec_memory_limit_bytes",
+           "Memory limit for the container (0 when unlimited).", MT::kGauge,
            [](const Container& c) { return c.mem_limit; });
-    family("container_start_time_seconds", "Start time of the container since unix epoch in seconds.", MT::kGauge,
+    family("container_start_time_seconds",
+           "Start time of the container since unix epoch in seconds.", MT::kGauge,
            [](const Container& c) { return c.start_time > 0 ? Opt(c.start_time) : std::nullopt; });
   }
 
@@ -424,6 +472,8 @@ class ContainerCollector : public Collector {
 
 }  // namespace
 
-std::unique_ptr<Collector> NewContainerCollector(const CollectorOptions& o) { return std::make_unique<ContainerCollector>(o); }
+std::unique_ptr<Collector> NewContainerCollector(const CollectorOptions& o) {
+  return std::make_unique<ContainerCollector>(o);
+}
 
 }  // namespace tocsin::exporter

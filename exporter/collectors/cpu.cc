@@ -16,11 +16,12 @@ class CpuCollector : public Collector {
       w->Sample("node_cpu_guest_seconds_total", {{"cpu", c.cpu}, {"mode", "nice"}}, c.guest_nice);
       w->Sample("node_cpu_guest_seconds_total", {{"cpu", c.cpu}, {"mode", "user"}}, c.guest);
     }
-    w->Family("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", MetricType::kCounter);
+    w->Family("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.",
+              MetricType::kCounter);
     for (const auto& c : stat_.cpus) {
       const std::pair<const char*, double> modes[] = {
-          {"idle", c.idle}, {"iowait", c.iowait}, {"irq", c.irq},       {"nice", c.nice},
-          {"softirq", c.softirq}, {"steal", c.steal}, {"system", c.system}, {"user", c.user}};
+          {"idle", c.idle},       {"iowait", c.iowait}, {"irq", c.irq},       {"nice", c.nice},
+          {"softirq", c.softirq}, {"steal", c.steal},   {"system", c.system}, {"user", c.user}};
       for (const auto& [mode, v] : modes) {
         w->Sample("node_cpu_seconds_total", {{"cpu", c.cpu}, {"mode", mode}}, v);
       }

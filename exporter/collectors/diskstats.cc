@@ -16,7 +16,8 @@ class DiskstatsCollector : public Collector {
 
   Status Collect(expfmt::Writer* w) override {
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(path_, &buf_, &disks_, procfs::ParseDiskstats));
-    std::erase_if(disks_, [&](const procfs::DiskStat& d) { return Matches(exclude_.get(), d.device); });
+    std::erase_if(disks_,
+                  [&](const procfs::DiskStat& d) { return Matches(exclude_.get(), d.device); });
     struct F {
       const char* name;
       const char* help;
@@ -26,24 +27,36 @@ class DiskstatsCollector : public Collector {
       int min_fields;
     };
     static constexpr F kFamilies[] = {
-        {"node_disk_discard_time_seconds_total", "Total seconds spent by all discards.", 14, kMs, true, 15},
-        {"node_disk_discarded_sectors_total", "Total number of sectors discarded successfully.", 13, 1, true, 15},
-        {"node_disk_discards_completed_total", "Total number of discards completed successfully.", 11, 1, true, 15},
+        {"node_disk_discard_time_seconds_total", "Total seconds spent by all discards.", 14, kMs,
+         true, 15},
+        {"node_disk_discarded_sectors_total", "Total number of sectors discarded successfully.", 13,
+         1, true, 15},
+        {"node_disk_discards_completed_total", "Total number of discards completed successfully.",
+         11, 1, true, 15},
         {"node_disk_discards_merged_total", "Total number of discards merged.", 12, 1, true, 15},
-        {"node_disk_flush_requests_time_seconds_total", "Total seconds spent by all flush requests.", 16, kMs, true, 17},
-        {"node_disk_flush_requests_total", "Total number of flush requests completed successfully.", 15, 1, true, 17},
+        {"node_disk_flush_requests_time_seconds_total",
+         "Total seconds spent by all flush requests.", 16, kMs, true, 17},
+        {"node_disk_flush_requests_total", "Total number of flush requests completed successfully.",
+         15, 1, true, 17},
         {nullptr, nullptr, 0, 0, false, 0},  // node_disk_info goes here
         {"node_disk_io_now", "Number of I/Os currently in progress.", 8, 1, false, 11},
         {"node_disk_io_time_seconds_total", "Total seconds spent doing I/Os.", 9, kMs, true, 11},
-        {"node_disk_io_time_weighted_seconds_total", "Weighted number of seconds spent doing I/Os.", 10, kMs, true, 11},
-        {"node_disk_read_bytes_total", "Total number of bytes read successfully.", 2, kSectorBytes, true, 11},
-        {"node_disk_read_time_seconds_total", "Total seconds spent by all reads.", 3, kMs, true, 11},
-        {"node_disk_reads_completed_total", "Total number of reads completed successfully.", 0, 1, true, 11},
+        {"node_disk_io_time_weighted_seconds_total", "Weighted number of seconds spent doing I/Os.",
+         10, kMs, true, 11},
+        {"node_disk_read_bytes_total", "Total number of bytes read successfully.", 2, kSectorBytes,
+         true, 11},
+        {"node_disk_read_time_seconds_total", "Total seconds spent by all reads.", 3, kMs, true,
+         11},
+        {"node_disk_reads_completed_total", "Total number of reads completed successfully.", 0, 1,
+         true, 11},
         {"node_disk_reads_merged_total", "Total number of reads merged.", 1, 1, true, 11},
-        {"node_disk_write_time_seconds_total", "Total seconds spent by all writes.", 7, kMs, true, 11},
-        {"node_disk_writes_completed_total", "Total number of writes completed successfully.", 4, 1, true, 11},
+        {"node_disk_write_time_seconds_total", "Total seconds spent by all writes.", 7, kMs, true,
+         11},
+        {"node_disk_writes_completed_total", "Total number of writes completed successfully.", 4, 1,
+         true, 11},
         {"node_disk_writes_merged_total", "Total number of writes merged.", 5, 1, true, 11},
-        {"node_disk_written_bytes_total", "Total number of bytes written successfully.", 6, kSectorBytes, true, 11},
+        {"node_disk_written_bytes_total", "Total number of bytes written successfully.", 6,
+         kSectorBytes, true, 11},
     };
     for (const F& f : kFamilies) {
       if (f.name == nullptr) {
@@ -57,7 +70,8 @@ class DiskstatsCollector : public Collector {
           w->Family(f.name, f.help, f.counter ? MetricType::kCounter : MetricType::kGauge);
           any = true;
         }
-        w->Sample(f.name, {{"device", d.device}}, static_cast<double>(d.v[static_cast<size_t>(f.field)]) * f.scale);
+        w->Sample(f.name, {{"device", d.device}},
+                  static_cast<double>(d.v[static_cast<size_t>(f.field)]) * f.scale);
       }
     }
     return Status::Ok();
@@ -79,16 +93,27 @@ class DiskstatsCollector : public Collector {
           size_t eq = line.find('=');
           if (eq == std::string_view::npos) continue;
           std::string_view k = line.substr(0, eq), v = line.substr(eq + 1);
-          if (k == "ID_PATH") path = v;
-          else if (k == "ID_WWN") wwn = v;
-          else if (k == "ID_MODEL") model = v;
-          else if (k == "ID_SERIAL_SHORT") serial = v;
-          else if (k == "ID_REVISION") revision = v;
+          if (k == "ID_PATH")
+            path = v;
+          else if (k == "ID_WWN")
+            wwn = v;
+          else if (k == "ID_MODEL")
+            model = v;
+          else if (k == "ID_SERIAL_SHORT")
+            serial = v;
+          else if (k == "ID_REVISION")
+            revision = v;
         }
       }
       w->Sample("node_disk_info",
-                {{"device", d.device}, {"major", major}, {"minor", minor}, {"model", model}, {"path", path},
-                 {"revision", revision}, {"serial", serial}, {"wwn", wwn}},
+                {{"device", d.device},
+                 {"major", major},
+                 {"minor", minor},
+                 {"model", model},
+                 {"path", path},
+                 {"revision", revision},
+                 {"serial", serial},
+                 {"wwn", wwn}},
                 1);
     }
   }

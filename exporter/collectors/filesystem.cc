@@ -37,10 +37,12 @@ class BoundedStatFs {
   explicit BoundedStatFs(StatFsFunc fn) : fn_(std::move(fn)) {}
   ~BoundedStatFs() { Retire(); }
 
-  Status Stat(const std::string& key, const std::string& path, std::chrono::milliseconds timeout, FsStats* out) {
+  Status Stat(const std::string& key, const std::string& path, std::chrono::milliseconds timeout,
+              FsStats* out) {
     if (auto it = stuck_.find(key); it != stuck_.end()) {
       std::lock_guard<std::mutex> lock(it->second.worker->mu);
-      if (!it->second.job->done) return Status::Timeout("statfs " + path + " still has not returned");
+      if (!it->second.job->done)
+        return Status::Timeout("statfs " + path + " still has not returned");
       log::Info("mount point responds again", {{"mountpoint", key}});
       stuck_.erase(it);
     }
@@ -57,7 +59,8 @@ class BoundedStatFs {
                 {{"mountpoint", key}, {"timeout", std::to_string(timeout.count()) + "ms"}});
       stuck_[key] = {w, job};
       Retire();
-      return Status::Timeout("statfs " + path + " did not return within " + std::to_string(timeout.count()) + "ms");
+      return Status::Timeout("statfs " + path + " did not return within " +
+                             std::to_string(timeout.count()) + "ms");
     }
     *out = job->out;
     return job->st;
@@ -148,7 +151,8 @@ class FilesystemCollector : public Collector {
       // As node_exporter: a mount point seen under --path.rootfs loses that prefix; the
       // statfs() path is always the rootfs-relative one.
       std::string mp = m.mount_point;
-      if (root != "/" && StartsWith(mp, root) && (mp.size() == root.size() || mp[root.size()] == '/')) {
+      if (root != "/" && StartsWith(mp, root) &&
+          (mp.size() == root.size() || mp[root.size()] == '/')) {
         mp = mp.substr(root.size());
         if (mp.empty()) mp = "/";
       }
@@ -168,7 +172,8 @@ class FilesystemCollector : public Collector {
       double FsStats::*field;
     };
     static constexpr F kFamilies[] = {
-        {"node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes.", &FsStats::avail_bytes},
+        {"node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes.",
+         &FsStats::avail_bytes},
         {nullptr, nullptr, nullptr},
         {"node_filesystem_files", "Filesystem total file nodes.", &FsStats::files},
         {"node_filesystem_files_free", "Filesystem total free file nodes.", &FsStats::files_free},
@@ -179,12 +184,16 @@ class FilesystemCollector : public Collector {
     bool wrote_error = false;
     for (const F& f : kFamilies) {
       if (f.name == nullptr) {
-        const char* name = wrote_error ? "node_filesystem_readonly" : "node_filesystem_device_error";
+        const char* name =
+            wrote_error ? "node_filesystem_readonly" : "node_filesystem_device_error";
         w->Family(name,
-                  wrote_error ? "Filesystem read-only status." : "Whether an error occurred while getting statistics for the given device.",
+                  wrote_error
+                      ? "Filesystem read-only status."
+                      : "Whether an error occurred while getting statistics for the given device.",
                   MetricType::kGauge);
         for (const Row& r : rows_) {
-          w->Sample(name, {{"device", r.device}, {"fstype", r.fs_type}, {"mountpoint", r.mount_point}},
+          w->Sample(name,
+                    {{"device", r.device}, {"fstype", r.fs_type}, {"mountpoint", r.mount_point}},
                     wrote_error ? (r.readonly ? 1 : 0) : (r.error ? 1 : 0));
         }
         wrote_error = true;
@@ -193,7 +202,9 @@ class FilesystemCollector : public Collector {
       w->Family(f.name, f.help, MetricType::kGauge);
       for (const Row& r : rows_) {
         if (r.error) continue;
-        w->Sample(f.name, {{"device", r.device}, {"fstype", r.fs_type}, {"mountpoint", r.mount_point}}, r.stats.*f.field);
+        w->Sample(f.name,
+                  {{"device", r.device}, {"fstype", r.fs_type}, {"mountpoint", r.mount_point}},
+                  r.stats.*f.field);
       }
     }
     return Status::Ok();

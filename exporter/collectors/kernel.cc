@@ -24,8 +24,10 @@ class MeminfoCollector : public Collector {
       name_ = "node_memory_";
       // "Active(anon)" -> "Active_anon"
       for (char c : f.name) {
-        if (c == '(') name_.push_back('_');
-        else if (c != ')') name_.push_back(c);
+        if (c == '(')
+          name_.push_back('_');
+        else if (c != ')')
+          name_.push_back(c);
       }
       if (f.bytes) name_ += "_bytes";
       if (!expfmt::IsValidMetricName(name_)) continue;
@@ -86,8 +88,8 @@ class PressureCollector : public Collector {
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(dir_ + "/io", &buf_, &io, procfs::ParsePressure));
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(dir_ + "/memory", &buf_, &mem, procfs::ParsePressure));
     w->Single("node_pressure_cpu_waiting_seconds_total",
-              "Total time in seconds that processes have waited for CPU time.", MetricType::kCounter,
-              cpu.some_total_us / 1e6);
+              "Total time in seconds that processes have waited for CPU time.",
+              MetricType::kCounter, cpu.some_total_us / 1e6);
     w->Single("node_pressure_io_stalled_seconds_total",
               "Total time in seconds no process could make progress due to IO congestion.",
               MetricType::kCounter, io.full_total_us / 1e6);
@@ -142,7 +144,8 @@ class EntropyCollector : public Collector {
     double avail, pool;
     TOCSIN_RETURN_IF_ERROR(ReadNumber(dir_ + "/entropy_avail", &avail));
     TOCSIN_RETURN_IF_ERROR(ReadNumber(dir_ + "/poolsize", &pool));
-    w->Single("node_entropy_available_bits", "Bits of available entropy.", MetricType::kGauge, avail);
+    w->Single("node_entropy_available_bits", "Bits of available entropy.", MetricType::kGauge,
+              avail);
     w->Single("node_entropy_pool_size_bits", "Bits of entropy pool.", MetricType::kGauge, pool);
     return Status::Ok();
   }
@@ -157,7 +160,8 @@ class ArpCollector : public Collector {
   Status Collect(expfmt::Writer* w) override {
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(path_, &buf_, &entries_, procfs::ParseArp));
     w->Family("node_arp_entries", "ARP entries by device", MetricType::kGauge);
-    for (const auto& [dev, n] : entries_) w->Sample("node_arp_entries", {{"device", dev}}, static_cast<double>(n));
+    for (const auto& [dev, n] : entries_)
+      w->Sample("node_arp_entries", {{"device", dev}}, static_cast<double>(n));
     return Status::Ok();
   }
 
@@ -178,7 +182,8 @@ class SoftnetCollector : public Collector {
     };
     static constexpr F kFamilies[] = {
         {"node_softnet_dropped_total", "Number of dropped packets", &procfs::SoftnetStat::dropped},
-        {"node_softnet_processed_total", "Number of processed packets", &procfs::SoftnetStat::processed},
+        {"node_softnet_processed_total", "Number of processed packets",
+         &procfs::SoftnetStat::processed},
         {"node_softnet_times_squeezed_total", "Number of times processing packets ran out of quota",
          &procfs::SoftnetStat::time_squeezed}};
     char cpu[16];
@@ -205,15 +210,17 @@ class ConntrackCollector : public Collector {
     double count, max;
     TOCSIN_RETURN_IF_ERROR(ReadNumber(dir_ + "/nf_conntrack_count", &count));
     TOCSIN_RETURN_IF_ERROR(ReadNumber(dir_ + "/nf_conntrack_max", &max));
-    w->Single("node_nf_conntrack_entries", "Number of currently allocated flow entries for connection tracking.",
+    w->Single("node_nf_conntrack_entries",
+              "Number of currently allocated flow entries for connection tracking.",
               MetricType::kGauge, count);
     w->Single("node_nf_conntrack_entries_limit", "Maximum size of connection tracking table.",
               MetricType::kGauge, max);
     procfs::ConntrackStat s;
     if (ReadAndParse(stat_path_, &buf_, &s, procfs::ParseConntrackStat).ok()) {
       const std::pair<const char*, uint64_t> stats[] = {
-          {"drop", s.drop},     {"early_drop", s.early_drop}, {"found", s.found},
-          {"ignore", s.ignore}, {"insert", s.insert},         {"insert_failed", s.insert_failed},
+          {"drop", s.drop},       {"early_drop", s.early_drop},
+          {"found", s.found},     {"ignore", s.ignore},
+          {"insert", s.insert},   {"insert_failed", s.insert_failed},
           {"invalid", s.invalid}, {"search_restart", s.search_restart}};
       for (const auto& [n, v] : stats) {
         name_ = std::string("node_nf_conntrack_stat_") + n;
@@ -239,7 +246,8 @@ class UdpQueuesCollector : public Collector {
     std::pair<uint64_t, uint64_t> q4, q6;
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(v4_, &buf_, &q4, ParseUdpPair));
     bool has6 = ReadAndParse(v6_, &buf_, &q6, ParseUdpPair).ok();
-    w->Family("node_udp_queues", "Number of allocated memory in the kernel for UDP datagrams in bytes.",
+    w->Family("node_udp_queues",
+              "Number of allocated memory in the kernel for UDP datagrams in bytes.",
               MetricType::kGauge);
     w->Sample("node_udp_queues", {{"ip", "v4"}, {"queue", "rx"}}, static_cast<double>(q4.second));
     w->Sample("node_udp_queues", {{"ip", "v4"}, {"queue", "tx"}}, static_cast<double>(q4.first));
@@ -256,17 +264,35 @@ class UdpQueuesCollector : public Collector {
 
 }  // namespace
 
-std::unique_ptr<Collector> NewMeminfoCollector(const CollectorOptions& o) { return std::make_unique<MeminfoCollector>(o.paths); }
-std::unique_ptr<Collector> NewLoadavgCollector(const CollectorOptions& o) { return std::make_unique<LoadavgCollector>(o.paths); }
+std::unique_ptr<Collector> NewMeminfoCollector(const CollectorOptions& o) {
+  return std::make_unique<MeminfoCollector>(o.paths);
+}
+std::unique_ptr<Collector> NewLoadavgCollector(const CollectorOptions& o) {
+  return std::make_unique<LoadavgCollector>(o.paths);
+}
 std::unique_ptr<Collector> NewVmstatCollector(const CollectorOptions& o) {
   return std::make_unique<VmstatCollector>(o.paths, o.vmstat_fields);
 }
-std::unique_ptr<Collector> NewPressureCollector(const CollectorOptions& o) { return std::make_unique<PressureCollector>(o.paths); }
-std::unique_ptr<Collector> NewFilefdCollector(const CollectorOptions& o) { return std::make_unique<FilefdCollector>(o.paths); }
-std::unique_ptr<Collector> NewEntropyCollector(const CollectorOptions& o) { return std::make_unique<EntropyCollector>(o.paths); }
-std::unique_ptr<Collector> NewArpCollector(const CollectorOptions& o) { return std::make_unique<ArpCollector>(o.paths); }
-std::unique_ptr<Collector> NewSoftnetCollector(const CollectorOptions& o) { return std::make_unique<SoftnetCollector>(o.paths); }
-std::unique_ptr<Collector> NewConntrackCollector(const CollectorOptions& o) { return std::make_unique<ConntrackCollector>(o.paths); }
-std::unique_ptr<Collector> NewUdpQueuesCollector(const CollectorOptions& o) { return std::make_unique<UdpQueuesCollector>(o.paths); }
+std::unique_ptr<Collector> NewPressureCollector(const CollectorOptions& o) {
+  return std::make_unique<PressureCollector>(o.paths);
+}
+std::unique_ptr<Collector> NewFilefdCollector(const CollectorOptions& o) {
+  return std::make_unique<FilefdCollector>(o.paths);
+}
+std::unique_ptr<Collector> NewEntropyCollector(const CollectorOptions& o) {
+  return std::make_unique<EntropyCollector>(o.paths);
+}
+std::unique_ptr<Collector> NewArpCollector(const CollectorOptions& o) {
+  return std::make_unique<ArpCollector>(o.paths);
+}
+std::unique_ptr<Collector> NewSoftnetCollector(const CollectorOptions& o) {
+  return std::make_unique<SoftnetCollector>(o.paths);
+}
+std::unique_ptr<Collector> NewConntrackCollector(const CollectorOptions& o) {
+  return std::make_unique<ConntrackCollector>(o.paths);
+}
+std::unique_ptr<Collector> NewUdpQueuesCollector(const CollectorOptions& o) {
+  return std::make_unique<UdpQueuesCollector>(o.paths);
+}
 
 }  // namespace tocsin::exporter

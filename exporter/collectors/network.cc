@@ -18,10 +18,10 @@ class NetdevCollector : public Collector {
   Status Collect(expfmt::Writer* w) override {
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(path_, &buf_, &devs_, procfs::ParseNetDev));
     static constexpr const char* kNames[16] = {
-        "receive_bytes", "receive_packets", "receive_errs", "receive_drop", "receive_fifo",
-        "receive_frame", "receive_compressed", "receive_multicast", "transmit_bytes",
-        "transmit_packets", "transmit_errs", "transmit_drop", "transmit_fifo", "transmit_colls",
-        "transmit_carrier", "transmit_compressed"};
+        "receive_bytes",  "receive_packets",  "receive_errs",       "receive_drop",
+        "receive_fifo",   "receive_frame",    "receive_compressed", "receive_multicast",
+        "transmit_bytes", "transmit_packets", "transmit_errs",      "transmit_drop",
+        "transmit_fifo",  "transmit_colls",   "transmit_carrier",   "transmit_compressed"};
     // node_exporter writes families sorted by name; keep the same order for easy diffs.
     static constexpr int kOrder[16] = {0, 6, 3, 2, 4, 5, 7, 1, 8, 14, 13, 15, 11, 10, 12, 9};
     for (int k : kOrder) {
@@ -43,10 +43,15 @@ class NetdevCollector : public Collector {
     bool any = false;
     for (const auto& d : devs_) {
       uint64_t v;
-      if (Matches(exclude_.get(), d.device) || !ReadUint64File(sys_net_ + "/" + d.device + "/statistics/rx_nohandler", &v).ok()) continue;
-      if (!any) w->Family("node_network_receive_nohandler_total", "Network device statistic receive_nohandler.", MetricType::kCounter);
+      if (Matches(exclude_.get(), d.device) ||
+          !ReadUint64File(sys_net_ + "/" + d.device + "/statistics/rx_nohandler", &v).ok())
+        continue;
+      if (!any)
+        w->Family("node_network_receive_nohandler_total",
+                  "Network device statistic receive_nohandler.", MetricType::kCounter);
       any = true;
-      w->Sample("node_network_receive_nohandler_total", {{"device", d.device}}, static_cast<double>(v));
+      w->Sample("node_network_receive_nohandler_total", {{"device", d.device}},
+                static_cast<double>(v));
     }
   }
 
@@ -83,19 +88,26 @@ class NetclassCollector : public Collector {
     for (size_t i = 0; i < kAttrs.size(); ++i) {
       const Attr& a = kAttrs[i];
       if (a.metric == std::string_view("info")) {
-        w->Family("node_network_info", "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
+        w->Family("node_network_info",
+                  "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
                   MetricType::kGauge);
         for (const Device& d : devices_) {
           w->Sample("node_network_info",
-                    {{"address", d.info[0]}, {"broadcast", d.info[1]}, {"device", d.name}, {"duplex", d.info[2]},
-                     {"ifalias", d.info[3]}, {"operstate", d.info[4]}},
+                    {{"address", d.info[0]},
+                     {"broadcast", d.info[1]},
+                     {"device", d.name},
+                     {"duplex", d.info[2]},
+                     {"ifalias", d.info[3]},
+                     {"operstate", d.info[4]}},
                     1);
         }
         continue;
       }
       if (a.metric == std::string_view("up")) {
-        w->Family("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", MetricType::kGauge);
-        for (const Device& d : devices_) w->Sample("node_network_up", {{"device", d.name}}, d.info[4] == "up" ? 1 : 0);
+        w->Family("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.",
+                  MetricType::kGauge);
+        for (const Device& d : devices_)
+          w->Sample("node_network_up", {{"device", d.name}}, d.info[4] == "up" ? 1 : 0);
         continue;
       }
       name_ = std::string("node_network_") + a.metric;
@@ -143,7 +155,8 @@ class NetclassCollector : public Collector {
       {"transmit_queue_length", "tx_queue_len", 1, false},
       {"up", "operstate", 1, false},
   }};
-  static constexpr std::array<const char*, 5> kInfo = {"address", "broadcast", "duplex", "ifalias", "operstate"};
+  static constexpr std::array<const char*, 5> kInfo = {"address", "broadcast", "duplex", "ifalias",
+                                                       "operstate"};
 
   struct Device {
     std::string name;
@@ -175,7 +188,9 @@ class NetclassCollector : public Collector {
 class NetstatCollector : public Collector {
  public:
   NetstatCollector(const Paths& p, const std::string& fields)
-      : netstat_(p.Proc("net/netstat")), snmp_(p.Proc("net/snmp")), snmp6_(p.Proc("net/snmp6")),
+      : netstat_(p.Proc("net/netstat")),
+        snmp_(p.Proc("net/snmp")),
+        snmp6_(p.Proc("net/snmp6")),
         fields_(fields) {}
   Status Collect(expfmt::Writer* w) override {
     values_.clear();
@@ -203,7 +218,8 @@ class NetstatCollector : public Collector {
 
 class SockstatCollector : public Collector {
  public:
-  explicit SockstatCollector(const Paths& p) : v4_(p.Proc("net/sockstat")), v6_(p.Proc("net/sockstat6")) {}
+  explicit SockstatCollector(const Paths& p)
+      : v4_(p.Proc("net/sockstat")), v6_(p.Proc("net/sockstat6")) {}
   Status Collect(expfmt::Writer* w) override {
     values_.clear();
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(v4_, &buf_, &values_, procfs::ParseSockstat));
@@ -212,7 +228,9 @@ class SockstatCollector : public Collector {
     static const double kPageSize = static_cast<double>(::sysconf(_SC_PAGESIZE));
     for (const auto& v : values_) {
       if (v.protocol == "sockets") {
-        if (v.name == "used") w->Single("node_sockstat_sockets_used", "Number of IPv4 sockets in use.", MetricType::kGauge, v.value);
+        if (v.name == "used")
+          w->Single("node_sockstat_sockets_used", "Number of IPv4 sockets in use.",
+                    MetricType::kGauge, v.value);
         continue;
       }
       name_ = "node_sockstat_" + v.protocol + "_" + v.name;
@@ -238,10 +256,14 @@ class SockstatCollector : public Collector {
 std::unique_ptr<Collector> NewNetdevCollector(const CollectorOptions& o) {
   return std::make_unique<NetdevCollector>(o.paths, o.netdev_device_exclude);
 }
-std::unique_ptr<Collector> NewNetclassCollector(const CollectorOptions& o) { return std::make_unique<NetclassCollector>(o.paths); }
+std::unique_ptr<Collector> NewNetclassCollector(const CollectorOptions& o) {
+  return std::make_unique<NetclassCollector>(o.paths);
+}
 std::unique_ptr<Collector> NewNetstatCollector(const CollectorOptions& o) {
   return std::make_unique<NetstatCollector>(o.paths, o.netstat_fields);
 }
-std::unique_ptr<Collector> NewSockstatCollector(const CollectorOptions& o) { return std::make_unique<SockstatCollector>(o.paths); }
+std::unique_ptr<Collector> NewSockstatCollector(const CollectorOptions& o) {
+  return std::make_unique<SockstatCollector>(o.paths);
+}
 
 }  // namespace tocsin::exporter

@@ -34,11 +34,13 @@ class TextfileCollector : public Collector {
         if (::stat(path.c_str(), &sb) != 0) continue;
         Status pst = ParseFile(path, &families);
         if (!pst.ok()) {
-          log::Error("failed to read textfile collector file", {{"file", path}, {"err", pst.ToString()}});
+          log::Error("failed to read textfile collector file",
+                     {{"file", path}, {"err", pst.ToString()}});
           error = true;
           continue;
         }
-        mtimes.emplace_back(n, static_cast<double>(sb.st_mtim.tv_sec) + static_cast<double>(sb.st_mtim.tv_nsec) / 1e9);
+        mtimes.emplace_back(n, static_cast<double>(sb.st_mtim.tv_sec) +
+                                   static_cast<double>(sb.st_mtim.tv_nsec) / 1e9);
       }
     }
     for (const auto& [name, f] : families) {
@@ -46,11 +48,14 @@ class TextfileCollector : public Collector {
       w->buffer()->append(f.samples);
     }
     if (!mtimes.empty()) {
-      w->Family("node_textfile_mtime_seconds", "Unixtime mtime of textfiles successfully read.", MetricType::kGauge);
-      for (const auto& [file, t] : mtimes) w->Sample("node_textfile_mtime_seconds", {{"file", file}}, t);
+      w->Family("node_textfile_mtime_seconds", "Unixtime mtime of textfiles successfully read.",
+                MetricType::kGauge);
+      for (const auto& [file, t] : mtimes)
+        w->Sample("node_textfile_mtime_seconds", {{"file", file}}, t);
     }
-    w->Single("node_textfile_scrape_error", "1 if there was an error opening or reading a file, 0 otherwise",
-              MetricType::kGauge, error ? 1 : 0);
+    w->Single("node_textfile_scrape_error",
+              "1 if there was an error opening or reading a file, 0 otherwise", MetricType::kGauge,
+              error ? 1 : 0);
     return Status::Ok();
   }
 
@@ -76,33 +81,40 @@ class TextfileCollector : public Collector {
         current = std::string(p.family_name());
         Family& f = local[current];
         f.source = path;
-        if (e == expfmt::Parser::Entry::kHelp) f.help = p.help();
-        else f.type = p.type();
+        if (e == expfmt::Parser::Entry::kHelp)
+          f.help = p.help();
+        else
+          f.type = p.type();
         current_type = f.type;
         continue;
       }
-      if (p.timestamp_ms()) return Status::InvalidArgument(path + ": line " + std::to_string(p.line()) + ": textfile metrics must not have timestamps");
+      if (p.timestamp_ms())
+        return Status::InvalidArgument(path + ": line " + std::to_string(p.line()) +
+                                       ": textfile metrics must not have timestamps");
       std::string_view name = p.metric_name();
       std::string family(name);
       if (!current.empty() && name != current) {
-        bool child = (current_type == MetricType::kHistogram || current_type == MetricType::kSummary) &&
-                     StartsWith(name, current) &&
-                     (name.substr(current.size()) == "_bucket" || name.substr(current.size()) == "_sum" ||
-                      name.substr(current.size()) == "_count");
+        bool child =
+            (current_type == MetricType::kHistogram || current_type == MetricType::kSummary) &&
+            StartsWith(name, current) &&
+            (name.substr(current.size()) == "_bucket" || name.substr(current.size()) == "_sum" ||
+             name.substr(current.size()) == "_count");
         if (child) family = current;
       }
       if (family != current) current.clear();
       Family& f = local[family];
       f.source = path;
       labels.clear();
-      for (size_t i = 0; i < p.label_count(); ++i) labels.push_back({p.label_name(i), p.label_value(i)});
+      for (size_t i = 0; i < p.label_count(); ++i)
+        labels.push_back({p.label_name(i), p.label_value(i)});
       expfmt::Writer(&f.samples).Sample(name, labels, p.value());
     }
     if (!p.status().ok()) return p.status().WithContext(path);
     for (auto& [name, f] : local) {
       Family& dst = (*out)[name];
       if (!dst.samples.empty() && dst.type != f.type) {
-        return Status::InvalidArgument(path + ": family " + name + " has a different type in another file");
+        return Status::InvalidArgument(path + ": family " + name +
+                                       " has a different type in another file");
       }
       if (dst.help.empty()) dst.help = f.help;
       dst.type = f.type;

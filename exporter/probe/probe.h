@@ -34,7 +34,8 @@ std::map<std::string, ProbeModule> DefaultProbeModules();
 // Parses a blackbox_exporter-style YAML file ("modules:" map). Unknown keys and bad values are
 // errors naming the file, line and key. The defaults are kept unless the file overrides them.
 Status LoadProbeModules(const std::string& path, std::map<std::string, ProbeModule>* modules);
-Status ParseProbeModules(const std::string& yaml, const std::string& source, std::map<std::string, ProbeModule>* modules);
+Status ParseProbeModules(const std::string& yaml, const std::string& source,
+                         std::map<std::string, ProbeModule>* modules);
 
 class Prober {
  public:

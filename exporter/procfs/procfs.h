@@ -17,7 +17,7 @@ namespace tocsin::procfs {
 inline constexpr double kUserHz = 100.0;
 
 // ---- /proc/stat ----
-struct CpuTimes {  // seconds
+struct CpuTimes {   // seconds
   std::string cpu;  // "0", "1", ...
   double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0,
          guest = 0, guest_nice = 0;

@@ -40,7 +40,11 @@ TEST(FlagSet, KingpinSpellings) {
   f.Bool("collector.cpu", &cpu, "cpu");
   f.Bool("collector.extra", &extra, "extra");
   f.Duration("timeout", &timeout, "timeout");
-  const char* argv[] = {"t", "--web.listen-address", "127.0.0.1:0", "--no-collector.cpu", "--collector.extra",
+  const char* argv[] = {"t",
+                        "--web.listen-address",
+                        "127.0.0.1:0",
+                        "--no-collector.cpu",
+                        "--collector.extra",
                         "--timeout=2s"};
   ASSERT_TRUE(f.Parse(6, argv).ok());
   EXPECT_EQ(addr, "127.0.0.1:0");

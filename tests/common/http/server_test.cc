@@ -24,8 +24,8 @@ ServerOptions Loopback() {
   return o;
 }
 
-ClientResponse Get(int port, const std::string& path, HeaderList headers = {}, std::string method = "GET",
-                   std::string body = "") {
+ClientResponse Get(int port, const std::string& path, HeaderList headers = {},
+                   std::string method = "GET", std::string body = "") {
   ClientRequest req;
   req.url = "http://127.0.0.1:" + std::to_string(port) + path;
   req.headers = std::move(headers);
@@ -57,7 +57,9 @@ TEST(Server, RoutesQueryAndForm) {
   });
   ASSERT_TRUE(s.Start().ok());
   EXPECT_EQ(Get(s.port(), "/echo?x=1&x=a%20b").body, "GET /echo x=1 x=a b");
-  EXPECT_EQ(Get(s.port(), "/echo", {{"Content-Type", "application/x-www-form-urlencoded"}}, "POST", "x=q%2Bz").body,
+  EXPECT_EQ(Get(s.port(), "/echo", {{"Content-Type", "application/x-www-form-urlencoded"}}, "POST",
+                "x=q%2Bz")
+                .body,
             "POST /echo x=q+z");
   ClientResponse nf = Get(s.port(), "/nope");
   EXPECT_EQ(nf.status, 404);
@@ -85,7 +87,8 @@ TEST(Server, OversizedBodyIs413AndServerKeepsServing) {
   ServerOptions o = Loopback();
   o.max_body_bytes = 1000;
   Server s(o);
-  s.router().Handle("/p", [](const Request& r) { return Response::Text(200, std::to_string(r.body.size())); });
+  s.router().Handle(
+      "/p", [](const Request& r) { return Response::Text(200, std::to_string(r.body.size())); });
   ASSERT_TRUE(s.Start().ok());
   EXPECT_EQ(Get(s.port(), "/p", {}, "POST", std::string(5000, 'x')).status, 413);
   EXPECT_EQ(Get(s.port(), "/p", {}, "POST", std::string(999, 'x')).body, "999");

@@ -21,11 +21,13 @@ TEST(Classify, RuntimeLayouts) {
       {"/system.slice/docker-" + kId + ".scope", Identity::Kind::kDocker, kId.substr(0, 12), ""},
       {"/docker/" + kId, Identity::Kind::kDocker, kId.substr(0, 12), ""},
       {"/machine.slice/libpod-" + kId + ".scope", Identity::Kind::kPodman, kId.substr(0, 12), ""},
-      {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0f1e2d3c_4b5a_6978_8695_a4b3c2d1e0f9.slice/"
-       "cri-containerd-" + kId + ".scope",
+      {"/kubepods.slice/kubepods-burstable.slice/"
+       "kubepods-burstable-pod0f1e2d3c_4b5a_6978_8695_a4b3c2d1e0f9.slice/"
+       "cri-containerd-" +
+           kId + ".scope",
        Identity::Kind::kCri, kId.substr(0, 12), "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"},
-      {"/kubepods/burstable/pod0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9/" + kId, Identity::Kind::kCri, kId.substr(0, 12),
-       "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"},
+      {"/kubepods/burstable/pod0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9/" + kId, Identity::Kind::kCri,
+       kId.substr(0, 12), "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"},
       {"/kubepods/besteffort/pod0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9", Identity::Kind::kKubePod, "",
        "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"},
       {"/system.slice/nginx.service", Identity::Kind::kSystemdService, "nginx.service", ""},
@@ -45,7 +47,8 @@ TEST(Parsers, CgroupFiles) {
   ASSERT_TRUE(ParseIoStat("8:0 rbytes=10 wbytes=20 rios=1\n8:16 rbytes=1 wbytes=2\n", &io).ok());
   ASSERT_EQ(io.size(), 2u);
   EXPECT_EQ(io[0].write_bytes, 20u);
-  ASSERT_TRUE(ParseBlkioServiceBytes("8:0 Read 5\n8:0 Write 7\n8:0 Total 12\nTotal 12\n", &io).ok());
+  ASSERT_TRUE(
+      ParseBlkioServiceBytes("8:0 Read 5\n8:0 Write 7\n8:0 Total 12\nTotal 12\n", &io).ok());
   ASSERT_EQ(io.size(), 1u);
   EXPECT_EQ(io[0].read_bytes, 5u);
   int64_t quota;
@@ -64,7 +67,9 @@ TEST(Parsers, CgroupFiles) {
 TEST(Docker, ParsesContainersJson) {
   std::map<std::string, DockerContainer> c;
   ASSERT_TRUE(ParseDockerContainers(R"([{"Id":"abc","Names":["/web"],"Image":"nginx:1.25",
-      "Labels":{"com.docker.compose.service":"web"}}])", &c).ok());
+      "Labels":{"com.docker.compose.service":"web"}}])",
+                                    &c)
+                  .ok());
   ASSERT_EQ(c.count("abc"), 1u);
   EXPECT_EQ(c["abc"].name, "web");
   EXPECT_EQ(c["abc"].image, "nginx:1.25");

@@ -15,7 +15,8 @@ namespace tocsin::exporter::testing {
 double ValueOf(const std::string& text, std::string_view prefix) {
   std::string_view rest = text, line;
   while (NextLine(&rest, &line)) {
-    if (StartsWith(line, prefix) && line.size() > prefix.size() && (line[prefix.size()] == ' ' || prefix.back() == '}')) {
+    if (StartsWith(line, prefix) && line.size() > prefix.size() &&
+        (line[prefix.size()] == ' ' || prefix.back() == '}')) {
       double v;
       if (ParseDouble(line.substr(line.rfind(' ') + 1), &v)) return v;
     }
@@ -40,7 +41,8 @@ void ExpectWellFormed(const std::string& text) {
   std::set<std::string> typed;
   while (p.Next(&e)) {
     if (e == expfmt::Parser::Entry::kType) {
-      EXPECT_TRUE(typed.insert(std::string(p.family_name())).second) << "second TYPE for " << p.family_name();
+      EXPECT_TRUE(typed.insert(std::string(p.family_name())).second)
+          << "second TYPE for " << p.family_name();
     }
   }
   EXPECT_TRUE(p.status().ok()) << p.status().ToString();
@@ -54,7 +56,8 @@ TEST(Collectors, GoldenOutputOnFixtureTree) {
   std::string_view rest = got, line;
   bool skip = false;
   while (NextLine(&rest, &line)) {
-    if (StartsWith(line, "# HELP ")) skip = StartsWith(line, "# HELP process_") || StartsWith(line, "# HELP promhttp_");
+    if (StartsWith(line, "# HELP "))
+      skip = StartsWith(line, "# HELP process_") || StartsWith(line, "# HELP promhttp_");
     if (!skip) collectors_only.append(line).push_back('\n');
   }
   std::string golden_path = std::string(TOCSIN_FIXTURES) + "/../golden/exporter.txt";
@@ -62,7 +65,8 @@ TEST(Collectors, GoldenOutputOnFixtureTree) {
     std::ofstream(golden_path) << collectors_only;
   }
   std::string want;
-  ASSERT_TRUE(ReadFile(golden_path, &want).ok()) << "run with UPDATE_GOLDEN=1 to create " << golden_path;
+  ASSERT_TRUE(ReadFile(golden_path, &want).ok())
+      << "run with UPDATE_GOLDEN=1 to create " << golden_path;
   EXPECT_EQ(collectors_only, want) << "output differs from " << golden_path;
   ExpectWellFormed(got);
 }
@@ -71,7 +75,8 @@ TEST(Collectors, ValuesUsersRelyOn) {
   Exporter e(FixtureOptions());
   std::string m = Scrape(e);
   // Hand-checked against the fixture files.
-  EXPECT_NE(m.find("node_uname_info{domainname=\"(none)\",machine=\"x86_64\",nodename=\"fixture-host\",release=\"6.1.0-test\""),
+  EXPECT_NE(m.find("node_uname_info{domainname=\"(none)\",machine=\"x86_64\",nodename=\"fixture-"
+                   "host\",release=\"6.1.0-test\""),
             std::string::npos);
   EXPECT_DOUBLE_EQ(ValueOf(m, "node_timex_offset_seconds"), 0.0015);
   EXPECT_DOUBLE_EQ(ValueOf(m, "node_timex_frequency_adjustment_ratio"), 1.00001);
@@ -79,16 +84,26 @@ TEST(Collectors, ValuesUsersRelyOn) {
   EXPECT_EQ(ValueOf(m, "node_arp_entries{device=\"eth0\"}"), 2);
   EXPECT_EQ(ValueOf(m, "node_arp_entries{device=\"wlan0\"}"), 1);
   // Filesystems: defaults exclude /proc, /sys, cgroup2, tmpfs is kept, overlay under docker is not.
-  EXPECT_EQ(ValueOf(m, "node_filesystem_size_bytes{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"}"), 100e9);
-  EXPECT_EQ(ValueOf(m, "node_filesystem_readonly{device=\"/dev/sda1\",fstype=\"ext4\",mountpoint=\"/boot\"}"), 1);
-  EXPECT_EQ(ValueOf(m, "node_filesystem_device_error{device=\"server:/export\",fstype=\"nfs4\",mountpoint=\"/mnt/nfs\"}"), 1);
+  EXPECT_EQ(
+      ValueOf(m,
+              "node_filesystem_size_bytes{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"}"),
+      100e9);
+  EXPECT_EQ(
+      ValueOf(
+          m, "node_filesystem_readonly{device=\"/dev/sda1\",fstype=\"ext4\",mountpoint=\"/boot\"}"),
+      1);
+  EXPECT_EQ(ValueOf(m,
+                    "node_filesystem_device_error{device=\"server:/"
+                    "export\",fstype=\"nfs4\",mountpoint=\"/mnt/nfs\"}"),
+            1);
   EXPECT_TRUE(std::isnan(ValueOf(m, "node_filesystem_size_bytes{device=\"server:/export\"")));
   EXPECT_EQ(m.find("mountpoint=\"/proc\""), std::string::npos);
   EXPECT_EQ(m.find("/var/lib/docker/overlay2"), std::string::npos);
   EXPECT_NE(m.find("mountpoint=\"/mnt/my data\""), std::string::npos);
   // Disk info from udev; partitions and loop devices excluded by default.
   EXPECT_EQ(m.find("node_disk_reads_completed_total{device=\"loop0\"}"), std::string::npos);
-  EXPECT_NE(m.find("node_disk_info{device=\"vda\",major=\"254\",minor=\"0\",model=\"QEMU_HARDDISK\",path=\"pci-0000:00:05.0\""),
+  EXPECT_NE(m.find("node_disk_info{device=\"vda\",major=\"254\",minor=\"0\",model=\"QEMU_"
+                   "HARDDISK\",path=\"pci-0000:00:05.0\""),
             std::string::npos);
   // Textfile: the good file is merged, the broken one flags the error.
   EXPECT_EQ(ValueOf(m, "backup_last_success_seconds{job=\"db\"}"), 1.7e9);
@@ -133,18 +148,22 @@ TEST(Collectors, BadInputFailsOnlyTheAffectedCollector) {
   fs::path dir = fs::path(::testing::TempDir()) / "badproc";
   fs::remove_all(dir);
   fs::copy(std::string(TOCSIN_FIXTURES) + "/proc", dir, fs::copy_options::recursive);
-  std::ofstream(dir / "meminfo") << "MemTotal: lots kB\n";                       // garbage
-  std::ofstream(dir / "diskstats") << "   8       0 sda 1 2 3";                   // truncated
-  std::ofstream(dir / "loadavg") << "";                                           // empty
-  std::ofstream(dir / "vmstat") << std::string(17 << 20, '9');                     // oversized
-  fs::remove(dir / "net/dev");                                                    // missing
+  std::ofstream(dir / "meminfo") << "MemTotal: lots kB\n";       // garbage
+  std::ofstream(dir / "diskstats") << "   8       0 sda 1 2 3";  // truncated
+  std::ofstream(dir / "loadavg") << "";                          // empty
+  std::ofstream(dir / "vmstat") << std::string(17 << 20, '9');   // oversized
+  fs::remove(dir / "net/dev");                                   // missing
   Exporter e(FixtureOptions(dir.string()));
   std::string m = Scrape(e);
   for (const char* bad : {"meminfo", "diskstats", "loadavg", "vmstat", "netdev"}) {
-    EXPECT_EQ(ValueOf(m, std::string("node_scrape_collector_success{collector=\"") + bad + "\"}"), 0) << bad;
+    EXPECT_EQ(ValueOf(m, std::string("node_scrape_collector_success{collector=\"") + bad + "\"}"),
+              0)
+        << bad;
   }
   for (const char* good : {"cpu", "stat", "filesystem", "netstat", "container"}) {
-    EXPECT_EQ(ValueOf(m, std::string("node_scrape_collector_success{collector=\"") + good + "\"}"), 1) << good;
+    EXPECT_EQ(ValueOf(m, std::string("node_scrape_collector_success{collector=\"") + good + "\"}"),
+              1)
+        << good;
   }
   EXPECT_EQ(m.find("node_memory_"), std::string::npos);  // nothing half-written
   EXPECT_GT(ValueOf(m, "node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"}"), 0);

@@ -7,7 +7,8 @@
 namespace tocsin::exporter::testing {
 namespace {
 
-const std::string kDocker = std::string(12, 'a') + "0123456789abcdef0123456789abcdef0123456789abcdef0123";
+const std::string kDocker =
+    std::string(12, 'a') + "0123456789abcdef0123456789abcdef0123456789abcdef0123";
 const std::string kCri(64, 'c');
 
 std::string ScrapeContainers(const std::string& tree) {
@@ -18,7 +19,8 @@ std::string ScrapeContainers(const std::string& tree) {
   req.query.emplace_back("collect[]", "container");
   http::Response r = e.HandleMetrics(req);
   EXPECT_EQ(r.status, 200);
-  EXPECT_NE(r.body.find("node_scrape_collector_success{collector=\"container\"} 1"), std::string::npos);
+  EXPECT_NE(r.body.find("node_scrape_collector_success{collector=\"container\"} 1"),
+            std::string::npos);
   return r.body;
 }
 
@@ -43,8 +45,10 @@ TEST(ContainerV2, DockerServiceAndKubernetes) {
   EXPECT_EQ(ValueOf(m, "container_oom_events_total" + docker + "}"), 1);
   EXPECT_EQ(ValueOf(m, "container_memory_swap" + docker + "}"), 4096);
   EXPECT_EQ(ValueOf(m, "container_processes" + docker + "}"), 1);
-  EXPECT_EQ(ValueOf(m, "container_fs_reads_bytes_total" + docker + ",device=\"/dev/sda\"}"), 1048576);
-  EXPECT_DOUBLE_EQ(ValueOf(m, "container_pressure_memory_waiting_seconds_total" + docker + "}"), 2.5);
+  EXPECT_EQ(ValueOf(m, "container_fs_reads_bytes_total" + docker + ",device=\"/dev/sda\"}"),
+            1048576);
+  EXPECT_DOUBLE_EQ(ValueOf(m, "container_pressure_memory_waiting_seconds_total" + docker + "}"),
+                   2.5);
   EXPECT_EQ(ValueOf(m, "container_last_seen" + docker + "}"), 1700000000.5);
   // A systemd service is named after its unit; an unlimited memory.max is reported as 0.
   std::string svc = Id("/system.slice/nginx.service", "nginx.service");
@@ -56,10 +60,13 @@ TEST(ContainerV2, DockerServiceAndKubernetes) {
   EXPECT_TRUE(std::isnan(ValueOf(m, "container_spec_cpu_quota" + svc + "}")));
   EXPECT_TRUE(std::isnan(ValueOf(m, "container_cpu_cfs_periods_total" + svc + "}")));
   // Kubernetes and Podman containers appear, named by short id without a runtime socket.
-  EXPECT_NE(m.find("cri-containerd-" + kCri + ".scope\",image=\"\",name=\"" + kCri.substr(0, 12) + "\""), std::string::npos);
+  EXPECT_NE(
+      m.find("cri-containerd-" + kCri + ".scope\",image=\"\",name=\"" + kCri.substr(0, 12) + "\""),
+      std::string::npos);
   EXPECT_NE(m.find("libpod-" + std::string(64, 'd') + ".scope\""), std::string::npos);
   // The root cgroup is the whole machine.
-  EXPECT_EQ(ValueOf(m, "container_cpu_usage_seconds_total" + Id("/", "") + ",cpu=\"total\"}"), 5000);
+  EXPECT_EQ(ValueOf(m, "container_cpu_usage_seconds_total" + Id("/", "") + ",cpu=\"total\"}"),
+            5000);
   EXPECT_GT(ValueOf(m, "container_memory_working_set_bytes" + Id("/", "") + "}"), 0);
 }
 
@@ -79,7 +86,9 @@ TEST(ContainerV1, CgroupfsDriverDocker) {
   EXPECT_EQ(ValueOf(m, "container_fs_writes_bytes_total" + docker + ",device=\"/dev/sda\"}"), 8192);
   EXPECT_EQ(ValueOf(m, "container_memory_swap" + docker + "}"), 8192);
   // v1's "unlimited" (page-rounded LONG_MAX) is 0, as for v2's "max".
-  EXPECT_EQ(ValueOf(m, "container_spec_memory_limit_bytes" + Id("/system.slice/ssh.service", "ssh.service") + "}"), 0);
+  EXPECT_EQ(ValueOf(m, "container_spec_memory_limit_bytes" +
+                           Id("/system.slice/ssh.service", "ssh.service") + "}"),
+            0);
   EXPECT_EQ(m.find("container_pressure_"), std::string::npos);  // pure v1 has no PSI
 }
 

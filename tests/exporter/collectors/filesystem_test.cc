@@ -45,7 +45,10 @@ TEST(Filesystem, HungMountDoesNotHangTheScrape) {
   auto [first, t1] = scrape();
   EXPECT_LT(t1, std::chrono::seconds(2));
   EXPECT_EQ(ValueOf(first, "node_filesystem_device_error" + nfs), 1);
-  EXPECT_EQ(ValueOf(first, "node_filesystem_size_bytes{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"}"), 1e9);
+  EXPECT_EQ(
+      ValueOf(first,
+              "node_filesystem_size_bytes{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"}"),
+      1e9);
   EXPECT_EQ(ValueOf(first, "node_scrape_collector_success{collector=\"filesystem\"}"), 1);
   EXPECT_GT(ValueOf(first, "node_load1"), -1);
   // The stuck mount is skipped without waiting again while its call is outstanding.

@@ -10,7 +10,8 @@
 
 namespace tocsin::exporter::testing {
 
-inline ExporterOptions FixtureOptions(const std::string& proc = std::string(TOCSIN_FIXTURES) + "/proc") {
+inline ExporterOptions FixtureOptions(const std::string& proc = std::string(TOCSIN_FIXTURES) +
+                                                                "/proc") {
   ExporterOptions o;
   CollectorOptions& c = o.collectors;
   c.paths.procfs = proc;
@@ -33,7 +34,7 @@ inline ExporterOptions FixtureOptions(const std::string& proc = std::string(TOCS
   };
   c.adjtimex_func = [](struct timex* t) {
     std::memset(t, 0, sizeof *t);
-    t->offset = 1500;  // microseconds (no STA_NANO)
+    t->offset = 1500;      // microseconds (no STA_NANO)
     t->freq = 65536 * 10;  // +10 ppm
     t->maxerror = 16000;
     t->esterror = 500;
@@ -43,7 +44,8 @@ inline ExporterOptions FixtureOptions(const std::string& proc = std::string(TOCS
     return TIME_OK;
   };
   c.statfs = [](const std::string& path, FsStats* out) -> Status {
-    if (path.find("nfs") != std::string::npos) return Status::IoError("statfs " + path + ": Stale file handle");
+    if (path.find("nfs") != std::string::npos)
+      return Status::IoError("statfs " + path + ": Stale file handle");
     out->size_bytes = 100e9;
     out->free_bytes = 40e9;
     out->avail_bytes = 35e9;
@@ -59,7 +61,8 @@ inline std::string StableLines(const std::string& text) {
   std::string out;
   std::string_view rest = text, line;
   while (NextLine(&rest, &line)) {
-    if (StartsWith(line, "node_scrape_collector_duration_seconds{") || StartsWith(line, "node_textfile_mtime_seconds{") ||
+    if (StartsWith(line, "node_scrape_collector_duration_seconds{") ||
+        StartsWith(line, "node_textfile_mtime_seconds{") ||
         StartsWith(line, "container_start_time_seconds{"))
       continue;
     out.append(line);

@@ -20,13 +20,17 @@ http::Response Probe(const Prober& p, const std::string& target, const std::stri
   http::Request req;
   req.query.emplace_back("target", target);
   if (!module.empty()) req.query.emplace_back("module", module);
-  if (!scrape_timeout.empty()) req.headers.emplace_back("x-prometheus-scrape-timeout-seconds", scrape_timeout);
+  if (!scrape_timeout.empty())
+    req.headers.emplace_back("x-prometheus-scrape-timeout-seconds", scrape_timeout);
   return p.Handle(req);
 }
 
 TEST(Probe, HealthEndpointUpThenDown) {
-  auto server = std::make_unique<http::Server>(http::ServerOptions{.listen_address = "127.0.0.1:0"});
-  server->router().Handle("/health", [](const http::Request&) { return http::Response::Json(200, R"({"status":"ok"})"); });
+  auto server =
+      std::make_unique<http::Server>(http::ServerOptions{.listen_address = "127.0.0.1:0"});
+  server->router().Handle("/health", [](const http::Request&) {
+    return http::Response::Json(200, R"({"status":"ok"})");
+  });
   ASSERT_TRUE(server->Start().ok());
   std::string url = "http://127.0.0.1:" + std::to_string(server->port()) + "/health";
   Prober p(DefaultProbeModules());
@@ -47,15 +51,19 @@ TEST(Probe, HealthEndpointUpThenDown) {
 
 TEST(Probe, StatusCodesAndBodyRegex) {
   http::Server server(http::ServerOptions{.listen_address = "127.0.0.1:0"});
-  server.router().Handle("/down", [](const http::Request&) { return http::Response::Json(503, R"({"status":"degraded"})"); });
+  server.router().Handle("/down", [](const http::Request&) {
+    return http::Response::Json(503, R"({"status":"degraded"})");
+  });
   ASSERT_TRUE(server.Start().ok());
   std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/down";
   auto modules = DefaultProbeModules();
-  ASSERT_TRUE(ParseProbeModules("modules:\n  accept_503:\n    prober: http\n    http:\n      valid_status_codes: [503]\n"
-                                "  healthy_body:\n    prober: http\n    http:\n      valid_status_codes: [503]\n"
-                                "      fail_if_body_not_matches_regexp: ['\"status\":\"ok\"']\n",
-                                "modules.yml", &modules)
-                  .ok());
+  ASSERT_TRUE(
+      ParseProbeModules(
+          "modules:\n  accept_503:\n    prober: http\n    http:\n      valid_status_codes: [503]\n"
+          "  healthy_body:\n    prober: http\n    http:\n      valid_status_codes: [503]\n"
+          "      fail_if_body_not_matches_regexp: ['\"status\":\"ok\"']\n",
+          "modules.yml", &modules)
+          .ok());
   Prober p(modules);
   EXPECT_EQ(ValueOf(Probe(p, url).body, "probe_success"), 0);
   EXPECT_EQ(ValueOf(Probe(p, url).body, "probe_http_status_code"), 503);
@@ -80,7 +88,8 @@ TEST(Probe, PortThatNeverAnswersIsCutAtTheTimeout) {
   std::string target = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
   Prober p(DefaultProbeModules());
   auto start = std::chrono::steady_clock::now();
-  http::Response r = Probe(p, "http://" + target + "/health", "", "1.5");  // Prometheus' 1.5s timeout
+  http::Response r =
+      Probe(p, "http://" + target + "/health", "", "1.5");  // Prometheus' 1.5s timeout
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(ValueOf(r.body, "probe_success"), 0);
   EXPECT_GE(took, std::chrono::milliseconds(900));
@@ -93,7 +102,8 @@ TEST(Probe, PortThatNeverAnswersIsCutAtTheTimeout) {
 
 TEST(ProbeModules, ErrorsNameFileLineAndKey) {
   std::map<std::string, ProbeModule> m;
-  Status st = ParseProbeModules("modules:\n  x:\n    prober: http\n    htp: {}\n", "blackbox.yml", &m);
+  Status st =
+      ParseProbeModules("modules:\n  x:\n    prober: http\n    htp: {}\n", "blackbox.yml", &m);
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("blackbox.yml:4"), std::string_view::npos) << st.ToString();
   EXPECT_NE(st.message().find("htp"), std::string_view::npos);
