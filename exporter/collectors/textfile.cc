@@ -32,7 +32,7 @@ class TextfileCollector : public Collector {
         std::string path = dir_ + "/" + n;
         struct stat sb;
         if (::stat(path.c_str(), &sb) != 0) continue;
-        Status pst = ParseFile(path, &families);
+        Status pst = ParseFile(path, n, &families);
         if (!pst.ok()) {
           log::Error("failed to read textfile collector file",
                      {{"file", path}, {"err", pst.ToString()}});
@@ -68,7 +68,7 @@ class TextfileCollector : public Collector {
   };
 
   // Parses the whole file first, so a broken file adds nothing.
-  Status ParseFile(const std::string& path, std::map<std::string, Family>* out) {
+  Status ParseFile(const std::string& path, const std::string& file_name, std::map<std::string, Family>* out) {
     TOCSIN_RETURN_IF_ERROR(ReadFile(path, &buf_));
     std::map<std::string, Family> local;
     expfmt::Parser p(buf_);
@@ -80,7 +80,7 @@ class TextfileCollector : public Collector {
       if (e != expfmt::Parser::Entry::kSample) {
         current = std::string(p.family_name());
         Family& f = local[current];
-        f.source = path;
+        f.source = file_name;
         if (e == expfmt::Parser::Entry::kHelp)
           f.help = p.help();
         else
@@ -103,7 +103,7 @@ class TextfileCollector : public Collector {
       }
       if (family != current) current.clear();
       Family& f = local[family];
-      f.source = path;
+      f.source = file_name;
       labels.clear();
       for (size_t i = 0; i < p.label_count(); ++i)
         labels.push_back({p.label_name(i), p.label_value(i)});
