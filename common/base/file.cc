@@ -12,7 +12,9 @@
 
 namespace tocsin {
 
-Status ReadFile(const std::string& path, std::string* out, size_t max_bytes) {
+namespace {
+Status ReadImpl(const std::string& path, std::string* out, size_t max_bytes,
+                bool short_read_is_eof) {
   out->clear();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("open " + path, errno);
@@ -32,13 +34,23 @@ Status ReadFile(const std::string& path, std::string* out, size_t max_bytes) {
                                        std::to_string(max_bytes) + " bytes");
     }
     out->append(buf, static_cast<size_t>(n));
+    if (short_read_is_eof && static_cast<size_t>(n) < sizeof buf) break;
   }
   ::close(fd);
   return Status::Ok();
 }
+}  // namespace
+
+Status ReadFile(const std::string& path, std::string* out, size_t max_bytes) {
+  return ReadImpl(path, out, max_bytes, false);
+}
+
+Status ReadKernfsFile(const std::string& path, std::string* out, size_t max_bytes) {
+  return ReadImpl(path, out, max_bytes, true);
+}
 
 Status ReadTrimmedFile(const std::string& path, std::string* out) {
-  TOCSIN_RETURN_IF_ERROR(ReadFile(path, out, 1 << 20));
+  TOCSIN_RETURN_IF_ERROR(ReadKernfsFile(path, out, 1 << 20));
   std::string_view t = TrimSpace(*out);
   *out = std::string(t);
   return Status::Ok();
@@ -67,6 +79,22 @@ Status ListDir(const std::string& dir, std::vector<std::string>* names) {
     std::string_view n = e->d_name;
     if (n == "." || n == "..") continue;
     names->emplace_back(n);
+  }
+  ::closedir(d);
+  std::sort(names->begin(), names->end());
+  return Status::Ok();
+}
+
+Status ListSubdirs(const std::string& dir, std::vector<std::string>* names) {
+  names->clear();
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return Status::FromErrno("opendir " + dir, errno);
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n == "." || n == "..") continue;
+    bool is_dir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN) is_dir = IsDirectory(dir + "/" + std::string(n));
+    if (is_dir) names->emplace_back(n);
   }
   ::closedir(d);
   std::sort(names->begin(), names->end());

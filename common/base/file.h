@@ -17,13 +17,19 @@ inline constexpr size_t kDefaultMaxFileBytes = 16 << 20;
 
 // Replaces *out with the content of path. Reads until EOF (procfs files report size 0).
 Status ReadFile(const std::string& path, std::string* out, size_t max_bytes = kDefaultMaxFileBytes);
+// Reads a kernfs file (sysfs, cgroupfs): the kernel produces such an attribute in one read, so a
+// short read is taken as the end and the extra read() that would return 0 is saved.
+Status ReadKernfsFile(const std::string& path, std::string* out,
+                      size_t max_bytes = kDefaultMaxFileBytes);
 // Reads a file holding a single integer (sysfs style), trimmed.
 Status ReadUint64File(const std::string& path, uint64_t* v);
 Status ReadInt64File(const std::string& path, int64_t* v);
-// Reads a one-line file, trimmed of whitespace.
+// Reads a one-line kernfs file, trimmed of whitespace.
 Status ReadTrimmedFile(const std::string& path, std::string* out);
 // Replaces *names with the entries of dir (without "." and ".."), sorted.
 Status ListDir(const std::string& dir, std::vector<std::string>* names);
+// Like ListDir, but only subdirectories (from the directory entry's type, without a stat()).
+Status ListSubdirs(const std::string& dir, std::vector<std::string>* names);
 bool PathExists(const std::string& path);
 bool IsDirectory(const std::string& path);
 // Joins two path parts with exactly one '/'.

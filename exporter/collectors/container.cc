@@ -67,9 +67,11 @@ class ContainerCollector : public Collector {
     if (v2_) {
       Walk(root_, "/", 0, [&](const std::string& rel) { ReadV2(rel); });
     } else {
-      std::string walk_root = FirstExisting({"memory", "cpuacct", "cpu,cpuacct", "cpu"});
+      V1Roots roots = FindV1Roots();
+      std::string walk_root = !roots.memory.empty() ? roots.memory : roots.cpuacct;
+      if (walk_root.empty()) walk_root = roots.cpu;
       if (walk_root.empty()) return Status::NotFound("no cgroup v1 or v2 hierarchy under " + root_);
-      Walk(root_ + "/" + walk_root, "/", 0, [&](const std::string& rel) { ReadV1(rel); });
+      Walk(walk_root, "/", 0, [&](const std::string& rel) { ReadV1(roots, rel); });
     }
     host_netns_ = ReadLink(paths_.Proc("1/ns/net"));
     for (Container& c : containers_) Enrich(&c);
@@ -78,27 +80,18 @@ class ContainerCollector : public Collector {
   }
 
  private:
-  std::string FirstExisting(std::initializer_list<const char*> names) {
-    for (const char* n : names) {
-      if (IsDirectory(root_ + "/" + n)) return n;
-    }
-    return "";
-  }
-
   void Walk(const std::string& base, const std::string& rel, int depth,
             const std::function<void(const std::string&)>& visit) {
     if (containers_.size() >= kMaxCgroups) return;
     visit(rel);
     if (depth >= kMaxDepth) return;
     std::vector<std::string> names;
-    if (!ListDir(base + (rel == "/" ? "" : rel), &names).ok()) return;
-    for (const std::string& n : names) {
-      std::string child_rel = (rel == "/" ? "" : rel) + "/" + n;
-      if (IsDirectory(base + child_rel)) Walk(base, child_rel, depth + 1, visit);
-    }
+    if (!ListSubdirs(base + (rel == "/" ? "" : rel), &names).ok()) return;
+    for (const std::string& n : names)
+      Walk(base, (rel == "/" ? "" : rel) + "/" + n, depth + 1, visit);
   }
 
-  bool Read(const std::string& path) { return ReadFile(path, &buf_, 1 << 20).ok(); }
+  bool Read(const std::string& path) { return ReadKernfsFile(path, &buf_, 1 << 20).ok(); }
   bool ReadKeyed(const std::string& path, KeyedMap* m) {
     return Read(path) && cgroup::ParseFlatKeyed(buf_, m).ok();
   }
@@ -174,21 +167,32 @@ class ContainerCollector : public Collector {
     containers_.push_back(std::move(c));
   }
 
-  std::string V1Dir(std::initializer_list<const char*> controllers, const std::string& rel) {
-    for (const char* ctl : controllers) {
-      std::string d = root_ + "/" + ctl + (rel == "/" ? "" : rel);
-      if (IsDirectory(d)) return d;
-    }
-    return "";
+  // The v1 controllers' mount directories, found once per scrape; "" when not mounted.
+  struct V1Roots {
+    std::string cpuacct, cpu, memory, blkio;
+  };
+  V1Roots FindV1Roots() {
+    auto first = [&](std::initializer_list<const char*> names) -> std::string {
+      for (const char* n : names) {
+        if (IsDirectory(root_ + "/" + n)) return root_ + "/" + n;
+      }
+      return "";
+    };
+    return {first({"cpuacct", "cpu,cpuacct", "cpuacct,cpu"}),
+            first({"cpu", "cpu,cpuacct", "cpuacct,cpu"}), first({"memory"}), first({"blkio"})};
+  }
+  static std::string Under(const std::string& root, const std::string& rel) {
+    return root.empty() ? root : root + (rel == "/" ? "" : rel);
   }
 
-  void ReadV1(const std::string& rel) {
+  // A controller directory missing for this cgroup simply makes its reads fail.
+  void ReadV1(const V1Roots& roots, const std::string& rel) {
     Container c;
     c.path = rel;
-    std::string cpuacct = V1Dir({"cpuacct", "cpu,cpuacct", "cpuacct,cpu"}, rel);
-    std::string cpu = V1Dir({"cpu", "cpu,cpuacct", "cpuacct,cpu"}, rel);
-    std::string mem = V1Dir({"memory"}, rel);
-    std::string blkio = V1Dir({"blkio"}, rel);
+    std::string cpuacct = Under(roots.cpuacct, rel);
+    std::string cpu = Under(roots.cpu, rel);
+    std::string mem = Under(roots.memory, rel);
+    std::string blkio = Under(roots.blkio, rel);
     KeyedMap m;
     if (!cpuacct.empty()) {
       c.cpu_usage = ReadNum(cpuacct + "/cpuacct.usage", 1e-9);

@@ -73,6 +73,7 @@ class NetclassCollector : public Collector {
       d.name = n;
       std::string base = dir_ + "/" + n + "/";
       for (size_t i = 0; i < kAttrs.size(); ++i) {
+        if (kAttrs[i].file == nullptr) continue;  // info and up come from kInfo
         std::string v;
         if (ReadTrimmedFile(base + kAttrs[i].file, &v).ok()) {
           d.values[i] = std::move(v);
@@ -146,14 +147,14 @@ class NetclassCollector : public Collector {
       {"iface_id", "ifindex", 1, false},
       {"iface_link", "iflink", 1, false},
       {"iface_link_mode", "link_mode", 1, false},
-      {"info", "operstate", 1, false},
+      {"info", nullptr, 1, false},
       {"mtu_bytes", "mtu", 1, false},
       {"name_assign_type", "name_assign_type", 1, false},
       {"net_dev_group", "netdev_group", 1, false},
       {"protocol_type", "type", 1, false},
       {"speed_bytes", "speed", 125000, false},  // Mbit/s to bytes/s
       {"transmit_queue_length", "tx_queue_len", 1, false},
-      {"up", "operstate", 1, false},
+      {"up", nullptr, 1, false},
   }};
   static constexpr std::array<const char*, 5> kInfo = {"address", "broadcast", "duplex", "ifalias",
                                                        "operstate"};

@@ -68,7 +68,8 @@ class TextfileCollector : public Collector {
   };
 
   // Parses the whole file first, so a broken file adds nothing.
-  Status ParseFile(const std::string& path, const std::string& file_name, std::map<std::string, Family>* out) {
+  Status ParseFile(const std::string& path, const std::string& file_name,
+                   std::map<std::string, Family>* out) {
     TOCSIN_RETURN_IF_ERROR(ReadFile(path, &buf_));
     std::map<std::string, Family> local;
     expfmt::Parser p(buf_);

@@ -72,7 +72,8 @@ TEST(Collectors, GoldenOutputOnFixtureTree) {
   for (int line = 1;; ++line) {
     bool ha = NextLine(&a, &la), hb = NextLine(&b, &lb);
     if (!ha && !hb) break;
-    ASSERT_TRUE(ha && hb && la == lb) << golden_path << ":" << line << ": want \"" << lb << "\", got \"" << la << "\"";
+    ASSERT_TRUE(ha && hb && la == lb)
+        << golden_path << ":" << line << ": want \"" << lb << "\", got \"" << la << "\"";
   }
   ExpectWellFormed(got);
 }
