@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --peers
 jobs=$(nproc)
-step() { echo; echo "=== $* ==="; }
+start=$SECONDS
+step() { echo; echo "=== $* ($((SECONDS - start))s elapsed) ==="; }
 
 step "build (RelWithDebInfo)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -39,4 +40,4 @@ for t in procfs expfmt probe_config; do
 done
 echo "fuzz: $fuzz_passed passed, 0 failed"
 echo
-echo "All tests passed."
+echo "All tests passed in $((SECONDS - start))s."

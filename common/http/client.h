@@ -7,7 +7,7 @@
 #include <string>
 
 #include "common/base/status.h"
-#include "common/http/server.h"
+#include "common/http/message.h"
 
 namespace tocsin::http {
 

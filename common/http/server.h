@@ -21,58 +21,9 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "common/http/message.h"
 
 namespace tocsin::http {
-
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
-
-struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: path and query
-  std::string path;    // percent-decoded path, without the query
-  HeaderList query;    // decoded query parameters, and form fields of a form-encoded POST body
-  HeaderList headers;  // names lower-cased
-  std::string body;
-  std::string remote_address;
-
-  // The first header (name in lower case) or query parameter with that name, or "".
-  std::string_view Header(std::string_view lower_name) const;
-  std::string_view Param(std::string_view name) const;
-  std::vector<std::string_view> Params(std::string_view name) const;
-  bool HasParam(std::string_view name) const;
-};
-
-struct Response {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  HeaderList headers;
-  std::string body;
-  // Bodies of at least ServerOptions::min_gzip_bytes are gzipped when the client accepts it.
-  bool compressible = true;
-
-  static Response Text(int status, std::string body);
-  static Response Json(int status, std::string body);
-};
-
-using Handler = std::function<Response(const Request&)>;
-
-// Appends the decoded pairs of an application/x-www-form-urlencoded string (a URL query).
-// Returns false on a malformed percent escape.
-bool ParseQuery(std::string_view query, HeaderList* out);
-// Decodes %XX escapes (and '+' as space when plus_is_space). Returns false when malformed.
-bool PercentDecode(std::string_view in, std::string* out, bool plus_is_space);
-
-// Maps paths to handlers: exact paths first, then the longest registered prefix, else 404.
-class Router {
- public:
-  void Handle(std::string path, Handler h);
-  void HandlePrefix(std::string prefix, Handler h);
-  Response Dispatch(const Request& req) const;
-
- private:
-  std::vector<std::pair<std::string, Handler>> exact_;
-  std::vector<std::pair<std::string, Handler>> prefix_;
-};
 
 struct ServerOptions {
   // "host:port"; an empty host (":9100") listens on every address. Port 0 picks a free port.

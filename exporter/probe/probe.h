@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/base/status.h"
-#include "common/http/server.h"
+#include "common/http/message.h"
 
 namespace tocsin::exporter {
 

@@ -1,0 +1,118 @@
+#include "common/http/message.h"
+
+#include "common/base/strings.h"
+
+namespace tocsin::http {
+
+// ---- Request / Response helpers ----
+
+std::string_view Request::Header(std::string_view lower_name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == lower_name) return v;
+  }
+  return {};
+}
+
+std::string_view Request::Param(std::string_view name) const {
+  for (const auto& [k, v] : query) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+std::vector<std::string_view> Request::Params(std::string_view name) const {
+  std::vector<std::string_view> out;
+  for (const auto& [k, v] : query) {
+    if (k == name) out.push_back(v);
+  }
+  return out;
+}
+
+bool Request::HasParam(std::string_view name) const {
+  for (const auto& kv : query) {
+    if (kv.first == name) return true;
+  }
+  return false;
+}
+
+Response Response::Text(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::Json(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+bool PercentDecode(std::string_view in, std::string* out, bool plus_is_space) {
+  out->clear();
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      int hi = hex(in[i + 1]);
+      int lo = hex(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out->push_back(' ');
+    } else {
+      out->push_back(c);
+    }
+  }
+  return true;
+}
+
+bool ParseQuery(std::string_view query, HeaderList* out) {
+  bool ok = true;
+  for (std::string_view part : Split(query, '&')) {
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    std::string k, v;
+    ok &= PercentDecode(part.substr(0, eq), &k, true);
+    if (eq != std::string_view::npos) ok &= PercentDecode(part.substr(eq + 1), &v, true);
+    out->emplace_back(std::move(k), std::move(v));
+  }
+  return ok;
+}
+
+// ---- Router ----
+
+void Router::Handle(std::string path, Handler h) {
+  exact_.emplace_back(std::move(path), std::move(h));
+}
+
+void Router::HandlePrefix(std::string prefix, Handler h) {
+  prefix_.emplace_back(std::move(prefix), std::move(h));
+}
+
+Response Router::Dispatch(const Request& req) const {
+  for (const auto& [p, h] : exact_) {
+    if (p == req.path) return h(req);
+  }
+  const Handler* best = nullptr;
+  size_t best_len = 0;
+  for (const auto& [p, h] : prefix_) {
+    if (StartsWith(req.path, p) && p.size() >= best_len) {
+      best = &h;
+      best_len = p.size();
+    }
+  }
+  if (best) return (*best)(req);
+  return Response::Text(404, "404 page not found\n");
+}
+
+}  // namespace tocsin::http
