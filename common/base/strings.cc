@@ -108,6 +108,11 @@ bool ParseDouble(std::string_view s, double* v) {
   return true;
 }
 
+void AssignConcat(std::string* dst, std::initializer_list<std::string_view> parts) {
+  dst->clear();
+  for (std::string_view p : parts) dst->append(p);
+}
+
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }

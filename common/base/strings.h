@@ -3,6 +3,7 @@
 // Thread-safety: all functions are pure.
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,9 @@ bool ParseUint64(std::string_view s, uint64_t* v);
 bool ParseInt64(std::string_view s, int64_t* v);
 // Accepts Prometheus spellings too: NaN, +Inf, -Inf, Inf (any case).
 bool ParseDouble(std::string_view s, double* v);
+
+// Replaces *dst with the concatenation of parts, reusing its capacity (no allocation once warm).
+void AssignConcat(std::string* dst, std::initializer_list<std::string_view> parts);
 
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);

@@ -1,9 +1,9 @@
 #pragma once
 // Helpers shared by the collector files. Not part of the exporter's public surface.
 
+#include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
 #include <re2/re2.h>
 
@@ -35,15 +35,15 @@ inline bool Matches(const RE2* re, std::string_view s) {
 class FieldFilter {
  public:
   explicit FieldFilter(const std::string& pattern) : re_(CompilePattern(pattern)) {}
-  bool Selected(const std::string& name) {
-    auto [it, inserted] = cache_.try_emplace(name, false);
-    if (inserted) it->second = Matches(re_.get(), name);
+  bool Selected(std::string_view name) {
+    auto it = cache_.find(name);
+    if (it == cache_.end()) it = cache_.emplace(std::string(name), Matches(re_.get(), name)).first;
     return it->second;
   }
 
  private:
   std::unique_ptr<RE2> re_;
-  std::unordered_map<std::string, bool> cache_;
+  std::map<std::string, bool, std::less<>> cache_;
 };
 
 std::unique_ptr<Collector> NewCpuCollector(const CollectorOptions& o);

@@ -31,7 +31,7 @@ class MeminfoCollector : public Collector {
       }
       if (f.bytes) name_ += "_bytes";
       if (!expfmt::IsValidMetricName(name_)) continue;
-      help_ = "Memory information field " + name_.substr(12) + ".";
+      AssignConcat(&help_, {"Memory information field ", std::string_view(name_).substr(12), "."});
       w->Single(name_, help_, MetricType::kGauge, f.value);
     }
     return Status::Ok();
@@ -66,8 +66,8 @@ class VmstatCollector : public Collector {
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(path_, &buf_, &values_, procfs::ParseVmstat));
     for (const auto& v : values_) {
       if (!fields_.Selected(v.name)) continue;
-      name_ = "node_vmstat_" + v.name;
-      help_ = "/proc/vmstat information field " + v.name + ".";
+      AssignConcat(&name_, {"node_vmstat_", v.name});
+      AssignConcat(&help_, {"/proc/vmstat information field ", v.name, "."});
       w->Single(name_, help_, MetricType::kUntyped, v.value);
     }
     return Status::Ok();
@@ -223,8 +223,8 @@ class ConntrackCollector : public Collector {
           {"insert", s.insert},   {"insert_failed", s.insert_failed},
           {"invalid", s.invalid}, {"search_restart", s.search_restart}};
       for (const auto& [n, v] : stats) {
-        name_ = std::string("node_nf_conntrack_stat_") + n;
-        help_ = std::string("Number of conntrack ") + n + " events, summed over CPUs.";
+        AssignConcat(&name_, {"node_nf_conntrack_stat_", n});
+        AssignConcat(&help_, {"Number of conntrack ", n, " events, summed over CPUs."});
         w->Single(name_, help_, MetricType::kGauge, static_cast<double>(v));
       }
     }

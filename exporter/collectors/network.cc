@@ -25,8 +25,8 @@ class NetdevCollector : public Collector {
     // node_exporter writes families sorted by name; keep the same order for easy diffs.
     static constexpr int kOrder[16] = {0, 6, 3, 2, 4, 5, 7, 1, 8, 14, 13, 15, 11, 10, 12, 9};
     for (int k : kOrder) {
-      name_ = std::string("node_network_") + kNames[k] + "_total";
-      help_ = std::string("Network device statistic ") + kNames[k] + ".";
+      AssignConcat(&name_, {"node_network_", kNames[k], "_total"});
+      AssignConcat(&help_, {"Network device statistic ", kNames[k], "."});
       w->Family(name_, help_, MetricType::kCounter);
       for (const auto& d : devs_) {
         if (Matches(exclude_.get(), d.device)) continue;
@@ -111,8 +111,8 @@ class NetclassCollector : public Collector {
           w->Sample("node_network_up", {{"device", d.name}}, d.info[4] == "up" ? 1 : 0);
         continue;
       }
-      name_ = std::string("node_network_") + a.metric;
-      help_ = std::string("Network device property: ") + a.metric;
+      AssignConcat(&name_, {"node_network_", a.metric});
+      AssignConcat(&help_, {"Network device property: ", a.metric});
       bool any = false;
       for (const Device& d : devices_) {
         double v;
@@ -195,15 +195,16 @@ class NetstatCollector : public Collector {
         fields_(fields) {}
   Status Collect(expfmt::Writer* w) override {
     values_.clear();
-    TOCSIN_RETURN_IF_ERROR(ReadAndParse(netstat_, &buf_, &values_, procfs::ParseNetstatPairs));
-    TOCSIN_RETURN_IF_ERROR(ReadAndParse(snmp_, &buf_, &values_, procfs::ParseNetstatPairs));
-    Status st6 = ReadAndParse(snmp6_, &buf_, &values_, procfs::ParseSnmp6);
+    // values_ holds views into the three buffers.
+    TOCSIN_RETURN_IF_ERROR(ReadAndParse(netstat_, &buf_[0], &values_, procfs::ParseNetstatPairs));
+    TOCSIN_RETURN_IF_ERROR(ReadAndParse(snmp_, &buf_[1], &values_, procfs::ParseNetstatPairs));
+    Status st6 = ReadAndParse(snmp6_, &buf_[2], &values_, procfs::ParseSnmp6);
     if (!st6.ok() && st6.code() != Status::Code::kNotFound) return st6;  // IPv6 may be disabled
     for (const auto& v : values_) {
-      key_ = v.protocol + "_" + v.name;
+      AssignConcat(&key_, {v.protocol, "_", v.name});
       if (!fields_.Selected(key_)) continue;
-      name_ = "node_netstat_" + key_;
-      help_ = "Statistic " + v.protocol + v.name + ".";
+      AssignConcat(&name_, {"node_netstat_", key_});
+      AssignConcat(&help_, {"Statistic ", v.protocol, v.name, "."});
       double d;
       if (!ParseDouble(v.value, &d)) continue;
       w->Single(name_, help_, MetricType::kUntyped, d);
@@ -212,7 +213,8 @@ class NetstatCollector : public Collector {
   }
 
  private:
-  std::string netstat_, snmp_, snmp6_, buf_, key_, name_, help_;
+  std::string netstat_, snmp_, snmp6_, key_, name_, help_;
+  std::string buf_[3];
   FieldFilter fields_;
   std::vector<procfs::NetStatValue> values_;
 };
@@ -223,8 +225,9 @@ class SockstatCollector : public Collector {
       : v4_(p.Proc("net/sockstat")), v6_(p.Proc("net/sockstat6")) {}
   Status Collect(expfmt::Writer* w) override {
     values_.clear();
-    TOCSIN_RETURN_IF_ERROR(ReadAndParse(v4_, &buf_, &values_, procfs::ParseSockstat));
-    Status st6 = ReadAndParse(v6_, &buf_, &values_, procfs::ParseSockstat);
+    // values_ holds views into both buffers.
+    TOCSIN_RETURN_IF_ERROR(ReadAndParse(v4_, &buf_[0], &values_, procfs::ParseSockstat));
+    Status st6 = ReadAndParse(v6_, &buf_[1], &values_, procfs::ParseSockstat);
     if (!st6.ok() && st6.code() != Status::Code::kNotFound) return st6;
     static const double kPageSize = static_cast<double>(::sysconf(_SC_PAGESIZE));
     for (const auto& v : values_) {
@@ -234,13 +237,13 @@ class SockstatCollector : public Collector {
                     MetricType::kGauge, v.value);
         continue;
       }
-      name_ = "node_sockstat_" + v.protocol + "_" + v.name;
+      AssignConcat(&name_, {"node_sockstat_", v.protocol, "_", v.name});
       if (!expfmt::IsValidMetricName(name_)) continue;
-      help_ = "Number of " + v.protocol + " sockets in state " + v.name + ".";
+      AssignConcat(&help_, {"Number of ", v.protocol, " sockets in state ", v.name, "."});
       w->Single(name_, help_, MetricType::kGauge, v.value);
       if (v.name == "mem") {  // pages; node_exporter adds the value in bytes
         name_ += "_bytes";
-        help_ = "Number of " + v.protocol + " sockets in state mem_bytes.";
+        AssignConcat(&help_, {"Number of ", v.protocol, " sockets in state mem_bytes."});
         w->Single(name_, help_, MetricType::kGauge, v.value * kPageSize);
       }
     }
@@ -248,7 +251,8 @@ class SockstatCollector : public Collector {
   }
 
  private:
-  std::string v4_, v6_, buf_, name_, help_;
+  std::string v4_, v6_, name_, help_;
+  std::string buf_[2];
   std::vector<procfs::SockstatValue> values_;
 };
 

@@ -104,7 +104,7 @@ Status ParseMeminfo(std::string_view text, std::vector<MeminfoField>* out) {
         if (f.size() < 2 || f.size() > 3 || f[0].back() != ':')
           return LineError(n, "malformed line", line);
         MeminfoField m;
-        m.name = std::string(f[0].substr(0, f[0].size() - 1));
+        m.name = f[0].substr(0, f[0].size() - 1);
         uint64_t v;
         if (!ParseUint64(f[1], &v)) return LineError(n, "bad value", line);
         m.bytes = f.size() == 3;
@@ -210,7 +210,7 @@ Status ParseNetstatPairs(std::string_view text, std::vector<NetStatValue>* out) 
           double dv;
           if (!ParseInt64(f[i], &iv) && !ParseDouble(f[i], &dv))
             return LineError(n, "bad value", line);
-          out->push_back({std::string(proto), std::string(header[i]), std::string(f[i])});
+          out->push_back({proto, header[i], f[i]});
         }
         header.clear();
         return Status::Ok();
@@ -232,8 +232,7 @@ Status ParseSnmp6(std::string_view text, std::vector<NetStatValue>* out) {
                          return LineError(n, "name without protocol", line);
                        int64_t iv;
                        if (!ParseInt64(f[1], &iv)) return LineError(n, "bad value", line);
-                       out->push_back({std::string(f[0].substr(0, six + 1)),
-                                       std::string(f[0].substr(six + 1)), std::string(f[1])});
+                       out->push_back({f[0].substr(0, six + 1), f[0].substr(six + 1), f[1]});
                        return Status::Ok();
                      });
 }
@@ -244,11 +243,11 @@ Status ParseSockstat(std::string_view text, std::vector<SockstatValue>* out) {
                        if (f.empty()) return Status::Ok();
                        if (f[0].back() != ':' || f.size() % 2 != 1)
                          return LineError(n, "malformed line", line);
-                       std::string proto(f[0].substr(0, f[0].size() - 1));
+                       std::string_view proto = f[0].substr(0, f[0].size() - 1);
                        for (size_t i = 1; i + 1 < f.size(); i += 2) {
                          double v;
                          if (!ParseDouble(f[i + 1], &v)) return LineError(n, "bad value", line);
-                         out->push_back({proto, std::string(f[i]), v});
+                         out->push_back({proto, f[i], v});
                        }
                        return Status::Ok();
                      });
@@ -262,7 +261,7 @@ Status ParseVmstat(std::string_view text, std::vector<VmstatValue>* out) {
                        if (f.size() != 2) return LineError(n, "expected name and value", line);
                        double v;
                        if (!ParseDouble(f[1], &v)) return LineError(n, "bad value", line);
-                       out->push_back({std::string(f[0]), v});
+                       out->push_back({f[0], v});
                        return Status::Ok();
                      });
 }

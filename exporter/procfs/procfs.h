@@ -33,9 +33,12 @@ struct Stat {
 };
 Status ParseStat(std::string_view text, Stat* out);
 
+// Parsers below that return names return views into the text they were given: the caller keeps
+// the text alive while it uses the result (a collector's reused read buffer).
+
 // ---- /proc/meminfo: (field name, value in bytes when the line has "kB", else a count) ----
 struct MeminfoField {
-  std::string name;
+  std::string_view name;
   double value;
   bool bytes;
 };
@@ -65,24 +68,24 @@ Status ParseNetDev(std::string_view text, std::vector<NetDevStat>* out);
 
 // ---- /proc/net/{snmp,netstat} (header/value line pairs) and /proc/net/snmp6 (name value) ----
 struct NetStatValue {
-  std::string protocol;  // "Tcp", "TcpExt", "Ip6", ...
-  std::string name;      // "InSegs"
-  std::string value;     // kept as text: some are negative or exceed 2^53
+  std::string_view protocol;  // "Tcp", "TcpExt", "Ip6", ...
+  std::string_view name;      // "InSegs"
+  std::string_view value;     // kept as text: some are negative or exceed 2^53
 };
 Status ParseNetstatPairs(std::string_view text, std::vector<NetStatValue>* out);
 Status ParseSnmp6(std::string_view text, std::vector<NetStatValue>* out);
 
 // ---- /proc/net/sockstat and sockstat6: "TCP: inuse 5 orphan 0 ..." ----
 struct SockstatValue {
-  std::string protocol;
-  std::string name;
+  std::string_view protocol;
+  std::string_view name;
   double value;
 };
 Status ParseSockstat(std::string_view text, std::vector<SockstatValue>* out);
 
 // ---- /proc/vmstat ----
 struct VmstatValue {
-  std::string name;
+  std::string_view name;
   double value;
 };
 Status ParseVmstat(std::string_view text, std::vector<VmstatValue>* out);
