@@ -12,47 +12,43 @@
 
 namespace tocsin {
 
-namespace {
-Status ReadImpl(const std::string& path, std::string* out, size_t max_bytes,
-                bool short_read_is_eof) {
+Status ReadFile(const std::string& path, std::string* out, size_t max_bytes) {
   out->clear();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("open " + path, errno);
-  char buf[16384];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    size_t used = out->size();
+    // Most procfs and sysfs files fit a page; grow by doubling beyond that.
+    if (out->capacity() - used < 512) out->reserve(std::max<size_t>(4096, 2 * out->capacity()));
+    // Read straight into the string's spare capacity, one byte past the limit at most.
+    size_t want = std::min(out->capacity() - used, max_bytes + 1 - used);
+    out->resize(used + want);
+    ssize_t n = ::read(fd, out->data() + used, want);
     if (n < 0) {
+      out->resize(used);
       if (errno == EINTR) continue;
       int err = errno;
       ::close(fd);
       return Status::FromErrno("read " + path, err);
     }
-    if (n == 0) break;
-    if (out->size() + static_cast<size_t>(n) > max_bytes) {
+    out->resize(used + static_cast<size_t>(n));
+    if (out->size() > max_bytes) {
       ::close(fd);
+      out->clear();
       return Status::ResourceExhausted("file " + path + " is larger than " +
                                        std::to_string(max_bytes) + " bytes");
     }
-    out->append(buf, static_cast<size_t>(n));
-    if (short_read_is_eof && static_cast<size_t>(n) < sizeof buf) break;
+    if (static_cast<size_t>(n) < want) break;
   }
   ::close(fd);
   return Status::Ok();
 }
-}  // namespace
-
-Status ReadFile(const std::string& path, std::string* out, size_t max_bytes) {
-  return ReadImpl(path, out, max_bytes, false);
-}
-
-Status ReadKernfsFile(const std::string& path, std::string* out, size_t max_bytes) {
-  return ReadImpl(path, out, max_bytes, true);
-}
 
 Status ReadTrimmedFile(const std::string& path, std::string* out) {
-  TOCSIN_RETURN_IF_ERROR(ReadKernfsFile(path, out, 1 << 20));
-  std::string_view t = TrimSpace(*out);
-  *out = std::string(t);
+  // Read into a per-thread scratch buffer so *out keeps only the (short) trimmed value.
+  thread_local std::string scratch;
+  TOCSIN_RETURN_IF_ERROR(ReadFile(path, &scratch, 1 << 20));
+  out->assign(TrimSpace(scratch));
   return Status::Ok();
 }
 

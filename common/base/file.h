@@ -15,16 +15,16 @@ namespace tocsin {
 // read into memory (a guard against a bogus or hostile fixture).
 inline constexpr size_t kDefaultMaxFileBytes = 16 << 20;
 
-// Replaces *out with the content of path. Reads until EOF (procfs files report size 0).
+// Replaces *out with the content of path, reading into *out's own storage (no copy, and no
+// allocation once its capacity fits). A read shorter than asked is taken as the end of the file:
+// true of regular files, and of procfs seq_files and kernfs attributes, which fill the buffer
+// until their last record. This saves the extra read() returning 0 and, for files such as
+// /proc/net/udp whose every read() walks a kernel hash table from the start, a second walk.
 Status ReadFile(const std::string& path, std::string* out, size_t max_bytes = kDefaultMaxFileBytes);
-// Reads a kernfs file (sysfs, cgroupfs): the kernel produces such an attribute in one read, so a
-// short read is taken as the end and the extra read() that would return 0 is saved.
-Status ReadKernfsFile(const std::string& path, std::string* out,
-                      size_t max_bytes = kDefaultMaxFileBytes);
 // Reads a file holding a single integer (sysfs style), trimmed.
 Status ReadUint64File(const std::string& path, uint64_t* v);
 Status ReadInt64File(const std::string& path, int64_t* v);
-// Reads a one-line kernfs file, trimmed of whitespace.
+// Reads a one-line file, trimmed of whitespace.
 Status ReadTrimmedFile(const std::string& path, std::string* out);
 // Replaces *names with the entries of dir (without "." and ".."), sorted.
 Status ListDir(const std::string& dir, std::vector<std::string>* names);

@@ -91,7 +91,7 @@ class ContainerCollector : public Collector {
       Walk(base, (rel == "/" ? "" : rel) + "/" + n, depth + 1, visit);
   }
 
-  bool Read(const std::string& path) { return ReadKernfsFile(path, &buf_, 1 << 20).ok(); }
+  bool Read(const std::string& path) { return ReadFile(path, &buf_, 1 << 20).ok(); }
   bool ReadKeyed(const std::string& path, KeyedMap* m) {
     return Read(path) && cgroup::ParseFlatKeyed(buf_, m).ok();
   }
