@@ -118,7 +118,36 @@ BENCHMARK(BM_FullScrapeFixture)->Unit(benchmark::kMicrosecond);
 void BM_FullScrapeLive(benchmark::State& state) { ScrapeBench(state, exporter::ExporterOptions()); }
 BENCHMARK(BM_FullScrapeLive)->Unit(benchmark::kMicrosecond);
 
+// One benchmark per collector on this machine: BM_Collector/<name>.
+void RegisterCollectorBenchmarks() {
+  for (const auto& def : exporter::AllCollectors()) {
+    std::string name = def.name;
+    benchmark::RegisterBenchmark(("BM_Collector/" + name).c_str(), [name](benchmark::State& state) {
+      exporter::ExporterOptions o;
+      o.disable_defaults = true;
+      o.enabled[name] = true;
+      exporter::Exporter e(o);
+      http::Request req;
+      req.query.emplace_back("collect[]", name);
+      uint64_t start = g_allocs.load();
+      for (auto _ : state) {
+        http::Response r = e.HandleMetrics(req);
+        benchmark::DoNotOptimize(r.body.data());
+      }
+      state.counters["allocs/op"] = benchmark::Counter(
+          static_cast<double>(g_allocs.load() - start) / static_cast<double>(state.iterations()));
+    })->Unit(benchmark::kMicrosecond);
+  }
+}
+
 }  // namespace
 }  // namespace tocsin
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  tocsin::RegisterCollectorBenchmarks();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

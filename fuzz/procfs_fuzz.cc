@@ -5,6 +5,7 @@
 
 #include "exporter/cgroup/cgroup.h"
 #include "exporter/cgroup/docker.h"
+#include "exporter/procfs/netlink.h"
 #include "exporter/procfs/procfs.h"
 
 using namespace tocsin;
@@ -14,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   uint64_t a, b;
   double d1, d2;
-  switch (data[0] % 22) {
+  switch (data[0] % 23) {
     case 0: {
       procfs::Stat s;
       procfs::ParseStat(in, &s).IgnoreError();
@@ -117,6 +118,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       cgroup::ParseCpuMax(in, &q, &a).IgnoreError();
       cgroup::ParseLimit(in, &a).IgnoreError();
       cgroup::CountPids(in, &a, &b).IgnoreError();
+      break;
+    }
+    case 22: {
+      std::vector<procfs::LinkInfo> links;
+      bool done;
+      procfs::ParseLinkDump(in, &links, &done).IgnoreError();
       break;
     }
     case 21: {

@@ -37,6 +37,9 @@ struct CollectorOptions {
   StatFsFunc statfs = RealStatFs;
   std::string diskstats_device_exclude = "^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$";
   std::string netdev_device_exclude;
+  // netclass: take the attributes rtnetlink carries from one RTM_GETLINK dump (only when
+  // paths.sysfs is the live "/sys"); false reads every attribute from sysfs.
+  bool netclass_netlink = true;
   std::string netstat_fields =
       "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|"
       "TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|Tcp_(ActiveOpens|InSegs|OutSegs|"

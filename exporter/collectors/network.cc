@@ -1,11 +1,19 @@
 // Network collectors: netdev (/proc/net/dev), netclass (/sys/class/net), netstat
 // (/proc/net/{netstat,snmp,snmp6}), sockstat (/proc/net/sockstat{,6}).
+#include <linux/if.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <optional>
 
 #include <charconv>
 
 #include "common/base/strings.h"
 #include "exporter/collectors/collectors_internal.h"
+#include "exporter/procfs/netlink.h"
 
 namespace tocsin::exporter {
 
@@ -60,31 +68,58 @@ class NetdevCollector : public Collector {
   std::vector<procfs::NetDevStat> devs_;
 };
 
+// Sends RTM_GETLINK (dump) on a NETLINK_ROUTE socket and parses every reply.
+Status DumpLinks(std::vector<procfs::LinkInfo>* links) {
+  links->clear();
+  int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return Status::FromErrno("netlink socket", errno);
+  struct timeval tv = {2, 0};  // a kernel that does not answer must not hang the scrape
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  struct {
+    nlmsghdr h;
+    ifinfomsg i;
+  } req = {};
+  req.h.nlmsg_len = sizeof req;
+  req.h.nlmsg_type = RTM_GETLINK;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.h.nlmsg_seq = 1;
+  req.i.ifi_family = AF_UNSPEC;
+  if (::send(fd, &req, sizeof req, 0) < 0) {
+    int err = errno;
+    ::close(fd);
+    return Status::FromErrno("netlink send", err);
+  }
+  thread_local std::string buf;
+  buf.resize(64 << 10);
+  bool done = false;
+  Status st;
+  while (!done && st.ok()) {
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      st = Status::FromErrno("netlink recv", errno);
+      break;
+    }
+    if (n == 0) break;
+    st = procfs::ParseLinkDump(std::string_view(buf.data(), static_cast<size_t>(n)), links, &done);
+  }
+  ::close(fd);
+  if (st.ok() && !done) st = Status::IoError("netlink dump ended without NLMSG_DONE");
+  return st;
+}
+
+// node_network_* from /sys/class/net, as node_exporter reads them. When the sysfs root is the
+// live /sys (so netlink sees the same network namespace), the attributes that rtnetlink carries
+// come from one RTM_GETLINK dump instead of 17 files per interface; the rest (address and name
+// assignment types, dev_id, speed, duplex) are still read from sysfs.
 class NetclassCollector : public Collector {
  public:
-  explicit NetclassCollector(const Paths& p) : dir_(p.Sys("class/net")) {}
+  NetclassCollector(const Paths& p, bool netlink)
+      : dir_(p.Sys("class/net")), netlink_(netlink && p.sysfs == "/sys") {}
 
   Status Collect(expfmt::Writer* w) override {
-    std::vector<std::string> names;
-    TOCSIN_RETURN_IF_ERROR(ListDir(dir_, &names));
     devices_.clear();
-    for (const std::string& n : names) {
-      Device d;
-      d.name = n;
-      std::string base = dir_ + "/" + n + "/";
-      for (size_t i = 0; i < kAttrs.size(); ++i) {
-        if (kAttrs[i].file == nullptr) continue;  // info and up come from kInfo
-        std::string v;
-        if (ReadTrimmedFile(base + kAttrs[i].file, &v).ok()) {
-          d.values[i] = std::move(v);
-          d.present[i] = true;
-        }
-      }
-      for (size_t i = 0; i < kInfo.size(); ++i) {
-        if (!ReadTrimmedFile(base + kInfo[i], &d.info[i]).ok()) d.info[i].clear();
-      }
-      devices_.push_back(std::move(d));
-    }
+    TOCSIN_RETURN_IF_ERROR(netlink_ ? ReadNetlink() : ReadSysfs());
     // Families in node_exporter's (alphabetical) order.
     for (size_t i = 0; i < kAttrs.size(); ++i) {
       const Attr& a = kAttrs[i];
@@ -166,6 +201,86 @@ class NetclassCollector : public Collector {
     std::array<std::string, kInfo.size()> info;
   };
 
+  Status ReadSysfs() {
+    std::vector<std::string> names;
+    TOCSIN_RETURN_IF_ERROR(ListDir(dir_, &names));
+    for (const std::string& n : names) {
+      Device d;
+      d.name = n;
+      std::string base = dir_ + "/" + n + "/";
+      for (size_t i = 0; i < kAttrs.size(); ++i) ReadAttr(base, i, &d);
+      for (size_t i = 0; i < kInfo.size(); ++i) {
+        if (!ReadTrimmedFile(base + kInfo[i], &d.info[i]).ok()) d.info[i].clear();
+      }
+      devices_.push_back(std::move(d));
+    }
+    return Status::Ok();
+  }
+
+  Status ReadNetlink() {
+    TOCSIN_RETURN_IF_ERROR(DumpLinks(&links_));
+    std::sort(links_.begin(), links_.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    for (const procfs::LinkInfo& l : links_) {
+      Device d;
+      d.name = l.name;
+      std::string base = dir_ + "/" + l.name + "/";
+      // sysfs refuses carrier and dormant while the interface is down; so does this.
+      bool running = (l.flags & IFF_UP) != 0;
+      constexpr uint32_t kComputed = IFF_RUNNING | IFF_LOWER_UP | IFF_DORMANT;  // not in dev->flags
+      for (size_t i = 0; i < kAttrs.size(); ++i) {
+        std::string_view f = kAttrs[i].file ? kAttrs[i].file : "";
+        std::optional<int64_t> v;
+        if (f == "carrier") {
+          if (running && l.carrier) v = *l.carrier;
+        } else if (f == "carrier_changes") {
+          if (l.carrier_changes) v = *l.carrier_changes;
+        } else if (f == "carrier_down_count") {
+          if (l.carrier_down_count) v = *l.carrier_down_count;
+        } else if (f == "carrier_up_count") {
+          if (l.carrier_up_count) v = *l.carrier_up_count;
+        } else if (f == "dormant") {
+          if (running) v = (l.flags & IFF_DORMANT) ? 1 : 0;
+        } else if (f == "flags") {
+          v = l.flags & ~kComputed;
+        } else if (f == "ifindex") {
+          v = l.index;
+        } else if (f == "iflink") {
+          v = l.link ? static_cast<int64_t>(*l.link) : l.index;
+        } else if (f == "link_mode") {
+          if (l.link_mode) v = *l.link_mode;
+        } else if (f == "mtu") {
+          if (l.mtu) v = *l.mtu;
+        } else if (f == "netdev_group") {
+          if (l.group) v = *l.group;
+        } else if (f == "type") {
+          v = l.type;
+        } else if (f == "tx_queue_len") {
+          if (l.txqlen) v = *l.txqlen;
+        } else {
+          ReadAttr(base, i, &d);  // not carried by rtnetlink
+          continue;
+        }
+        if (v) {
+          d.values[i] = std::to_string(*v);
+          d.present[i] = true;
+        }
+      }
+      d.info[0] = l.address;
+      d.info[1] = l.broadcast;
+      if (!ReadTrimmedFile(base + "duplex", &d.info[2]).ok()) d.info[2].clear();
+      d.info[3] = l.ifalias;
+      d.info[4] = l.operstate ? std::string(procfs::OperStateName(*l.operstate)) : "unknown";
+      devices_.push_back(std::move(d));
+    }
+    return Status::Ok();
+  }
+
+  void ReadAttr(const std::string& base, size_t i, Device* d) {
+    if (kAttrs[i].file == nullptr) return;  // info and up come from kInfo
+    if (ReadTrimmedFile(base + kAttrs[i].file, &d->values[i]).ok()) d->present[i] = true;
+  }
+
   static bool ParseValue(const std::string& s, double scale, double* v) {
     int64_t i;
     uint64_t u;
@@ -183,7 +298,9 @@ class NetclassCollector : public Collector {
   }
 
   std::string dir_, name_, help_;
+  bool netlink_;
   std::vector<Device> devices_;
+  std::vector<procfs::LinkInfo> links_;
 };
 
 class NetstatCollector : public Collector {
@@ -262,7 +379,7 @@ std::unique_ptr<Collector> NewNetdevCollector(const CollectorOptions& o) {
   return std::make_unique<NetdevCollector>(o.paths, o.netdev_device_exclude);
 }
 std::unique_ptr<Collector> NewNetclassCollector(const CollectorOptions& o) {
-  return std::make_unique<NetclassCollector>(o.paths);
+  return std::make_unique<NetclassCollector>(o.paths, o.netclass_netlink);
 }
 std::unique_ptr<Collector> NewNetstatCollector(const CollectorOptions& o) {
   return std::make_unique<NetstatCollector>(o.paths, o.netstat_fields);

@@ -180,3 +180,27 @@ TEST(Collectors, BadInputFailsOnlyTheAffectedCollector) {
 
 }  // namespace
 }  // namespace tocsin::exporter::testing
+
+namespace tocsin::exporter::testing {
+namespace {
+
+// On the live machine, the netlink path of netclass prints exactly what reading every attribute
+// from /sys prints.
+TEST(Netclass, NetlinkMatchesSysfsOnThisMachine) {
+  auto run = [](bool netlink) {
+    ExporterOptions o;
+    o.disable_defaults = true;
+    o.enabled["netclass"] = true;
+    o.collectors.netclass_netlink = netlink;
+    Exporter e(o);
+    http::Request req;
+    req.query.emplace_back("collect[]", "netclass");
+    return StableLines(e.HandleMetrics(req).body);
+  };
+  std::string sysfs = run(false), netlink = run(true);
+  ASSERT_NE(sysfs.find("node_network_mtu_bytes{device=\"lo\"}"), std::string::npos);
+  EXPECT_EQ(netlink, sysfs);
+}
+
+}  // namespace
+}  // namespace tocsin::exporter::testing
