@@ -5,7 +5,14 @@
 source "$(dirname "$0")/lib.sh"
 need_peers prometheus
 ep=$(free_port); pp=$(free_port)
-start exporter "$TOCSIN_EXPORTER" --web.listen-address=127.0.0.1:$ep
+cgroup_args=()
+if [[ ! -e /sys/fs/cgroup/cgroup.controllers && ! -d /sys/fs/cgroup/memory ]]; then
+  # No cgroup filesystem here (a chroot that bind-mounts /sys alone): serve the v2 fixture tree
+  # so the container series still travel through Prometheus.
+  echo "note: no cgroup filesystem mounted; container metrics come from $FIXTURES/cgroup/v2"
+  cgroup_args=(--path.cgroupfs="$FIXTURES/cgroup/v2")
+fi
+start exporter "$TOCSIN_EXPORTER" --web.listen-address=127.0.0.1:$ep "${cgroup_args[@]}"
 wait_http "http://127.0.0.1:$ep/-/healthy"
 cat >"$WORK/prometheus.yml" <<YAML
 global:
