@@ -67,34 +67,33 @@ Status ReadInt64File(const std::string& path, int64_t* v) {
   return Status::Ok();
 }
 
-Status ListDir(const std::string& dir, std::vector<std::string>* names) {
+namespace {
+Status ListDirImpl(const std::string& dir, bool dirs_only, std::vector<std::string>* names) {
   names->clear();
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return Status::FromErrno("opendir " + dir, errno);
   while (struct dirent* e = ::readdir(d)) {
     std::string_view n = e->d_name;
     if (n == "." || n == "..") continue;
+    if (dirs_only) {
+      bool is_dir = e->d_type == DT_DIR;
+      if (e->d_type == DT_UNKNOWN) is_dir = IsDirectory(dir + "/" + std::string(n));
+      if (!is_dir) continue;
+    }
     names->emplace_back(n);
   }
   ::closedir(d);
   std::sort(names->begin(), names->end());
   return Status::Ok();
 }
+}  // namespace
+
+Status ListDir(const std::string& dir, std::vector<std::string>* names) {
+  return ListDirImpl(dir, false, names);
+}
 
 Status ListSubdirs(const std::string& dir, std::vector<std::string>* names) {
-  names->clear();
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return Status::FromErrno("opendir " + dir, errno);
-  while (struct dirent* e = ::readdir(d)) {
-    std::string_view n = e->d_name;
-    if (n == "." || n == "..") continue;
-    bool is_dir = e->d_type == DT_DIR;
-    if (e->d_type == DT_UNKNOWN) is_dir = IsDirectory(dir + "/" + std::string(n));
-    if (is_dir) names->emplace_back(n);
-  }
-  ::closedir(d);
-  std::sort(names->begin(), names->end());
-  return Status::Ok();
+  return ListDirImpl(dir, true, names);
 }
 
 bool PathExists(const std::string& path) {

@@ -94,38 +94,25 @@ void AppendDouble(std::string* dst, double v) {
   }
 }
 
-void AppendEscapedLabelValue(std::string* dst, std::string_view v) {
+namespace {
+// Label values escape backslash, double quote and newline; HELP text only backslash and newline.
+void AppendEscaped(std::string* dst, std::string_view v, bool quote) {
   for (char c : v) {
-    switch (c) {
-      case '\\':
-        dst->append("\\\\");
-        break;
-      case '"':
-        dst->append("\\\"");
-        break;
-      case '\n':
-        dst->append("\\n");
-        break;
-      default:
-        dst->push_back(c);
-    }
+    if (c == '\\')
+      dst->append("\\\\");
+    else if (c == '\n')
+      dst->append("\\n");
+    else if (c == '"' && quote)
+      dst->append("\\\"");
+    else
+      dst->push_back(c);
   }
 }
+}  // namespace
 
-void AppendEscapedHelp(std::string* dst, std::string_view v) {
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        dst->append("\\\\");
-        break;
-      case '\n':
-        dst->append("\\n");
-        break;
-      default:
-        dst->push_back(c);
-    }
-  }
-}
+void AppendEscapedLabelValue(std::string* dst, std::string_view v) { AppendEscaped(dst, v, true); }
+
+void AppendEscapedHelp(std::string* dst, std::string_view v) { AppendEscaped(dst, v, false); }
 
 namespace {
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }

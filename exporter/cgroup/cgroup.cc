@@ -3,14 +3,14 @@
 #include <limits>
 
 #include "common/base/strings.h"
+#include "exporter/procfs/lines.h"
 
 namespace tocsin::cgroup {
 
+using procfs::ForEachLine;
+using procfs::LineError;
+
 namespace {
-Status LineError(int n, std::string_view what, std::string_view line) {
-  return Status::InvalidArgument("line " + std::to_string(n) + ": " + std::string(what) + ": \"" +
-                                 std::string(line.substr(0, 120)) + "\"");
-}
 
 bool ParseMajorMinor(std::string_view s, uint32_t* major, uint32_t* minor) {
   size_t colon = s.find(':');
@@ -42,78 +42,67 @@ bool IsHexId(std::string_view s) {
 
 Status ParseFlatKeyed(std::string_view text, std::map<std::string, uint64_t, std::less<>>* out) {
   out->clear();
-  std::string_view line;
-  std::vector<std::string_view> f;
-  int n = 0;
-  while (NextLine(&text, &line)) {
-    ++n;
-    f.clear();
-    SplitFields(line, &f);
-    if (f.empty()) continue;
-    if (f.size() != 2) return LineError(n, "expected key and value", line);
-    uint64_t v;
-    int64_t iv;
-    if (ParseUint64(f[1], &v)) {
-    } else if (ParseInt64(f[1], &iv)) {
-      v = 0;  // negative counters (seen in memory.stat on some kernels) clamp to 0
-    } else {
-      return LineError(n, "bad value", line);
-    }
-    (*out)[std::string(f[0])] = v;
-  }
-  return Status::Ok();
+  return ForEachLine(text,
+                     [&](int n, std::string_view line, const std::vector<std::string_view>& f) {
+                       if (f.empty()) return Status::Ok();
+                       if (f.size() != 2) return LineError(n, "expected key and value", line);
+                       uint64_t v;
+                       int64_t iv;
+                       if (!ParseUint64(f[1], &v)) {
+                         // Negative counters (seen in memory.stat on some kernels) clamp to 0.
+                         if (!ParseInt64(f[1], &iv)) return LineError(n, "bad value", line);
+                         v = 0;
+                       }
+                       (*out)[std::string(f[0])] = v;
+                       return Status::Ok();
+                     });
 }
 
 Status ParseIoStat(std::string_view text, std::vector<DeviceIo>* out) {
   out->clear();
-  std::string_view line;
-  std::vector<std::string_view> f;
-  int n = 0;
-  while (NextLine(&text, &line)) {
-    ++n;
-    f.clear();
-    SplitFields(line, &f);
-    if (f.empty()) continue;
-    uint32_t major, minor;
-    if (!ParseMajorMinor(f[0], &major, &minor)) return LineError(n, "bad device number", line);
-    DeviceIo* d = FindDevice(out, major, minor);
-    for (size_t i = 1; i < f.size(); ++i) {
-      size_t eq = f[i].find('=');
-      if (eq == std::string_view::npos) return LineError(n, "expected key=value", line);
-      uint64_t v;
-      if (!ParseUint64(f[i].substr(eq + 1), &v)) return LineError(n, "bad value", line);
-      std::string_view k = f[i].substr(0, eq);
-      if (k == "rbytes")
-        d->read_bytes += v;
-      else if (k == "wbytes")
-        d->write_bytes += v;
-    }
-  }
-  return Status::Ok();
+  return ForEachLine(text,
+                     [&](int n, std::string_view line, const std::vector<std::string_view>& f) {
+                       if (f.empty()) return Status::Ok();
+                       uint32_t major, minor;
+                       if (!ParseMajorMinor(f[0], &major, &minor))
+                         return LineError(n, "bad device number", line);
+                       DeviceIo* d = FindDevice(out, major, minor);
+                       for (size_t i = 1; i < f.size(); ++i) {
+                         size_t eq = f[i].find('=');
+                         if (eq == std::string_view::npos)
+                           return LineError(n, "expected key=value", line);
+                         uint64_t v;
+                         if (!ParseUint64(f[i].substr(eq + 1), &v))
+                           return LineError(n, "bad value", line);
+                         std::string_view k = f[i].substr(0, eq);
+                         if (k == "rbytes")
+                           d->read_bytes += v;
+                         else if (k == "wbytes")
+                           d->write_bytes += v;
+                       }
+                       return Status::Ok();
+                     });
 }
 
 Status ParseBlkioServiceBytes(std::string_view text, std::vector<DeviceIo>* out) {
   out->clear();
-  std::string_view line;
-  std::vector<std::string_view> f;
-  int n = 0;
-  while (NextLine(&text, &line)) {
-    ++n;
-    f.clear();
-    SplitFields(line, &f);
-    if (f.empty() || f[0] == "Total") continue;
-    if (f.size() != 3) return LineError(n, "expected device, operation and value", line);
-    uint32_t major, minor;
-    uint64_t v;
-    if (!ParseMajorMinor(f[0], &major, &minor)) return LineError(n, "bad device number", line);
-    if (!ParseUint64(f[2], &v)) return LineError(n, "bad value", line);
-    DeviceIo* d = FindDevice(out, major, minor);
-    if (f[1] == "Read")
-      d->read_bytes += v;
-    else if (f[1] == "Write")
-      d->write_bytes += v;
-  }
-  return Status::Ok();
+  return ForEachLine(text,
+                     [&](int n, std::string_view line, const std::vector<std::string_view>& f) {
+                       if (f.empty() || f[0] == "Total") return Status::Ok();
+                       if (f.size() != 3)
+                         return LineError(n, "expected device, operation and value", line);
+                       uint32_t major, minor;
+                       uint64_t v;
+                       if (!ParseMajorMinor(f[0], &major, &minor))
+                         return LineError(n, "bad device number", line);
+                       if (!ParseUint64(f[2], &v)) return LineError(n, "bad value", line);
+                       DeviceIo* d = FindDevice(out, major, minor);
+                       if (f[1] == "Read")
+                         d->read_bytes += v;
+                       else if (f[1] == "Write")
+                         d->write_bytes += v;
+                       return Status::Ok();
+                     });
 }
 
 Status ParseCpuMax(std::string_view text, int64_t* quota_us, uint64_t* period_us) {

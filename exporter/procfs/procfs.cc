@@ -1,32 +1,11 @@
 #include "exporter/procfs/procfs.h"
 
 #include "common/base/strings.h"
+#include "exporter/procfs/lines.h"
 
 namespace tocsin::procfs {
 
 namespace {
-
-Status LineError(int line_no, std::string_view what, std::string_view line) {
-  std::string l(line.substr(0, 120));
-  return Status::InvalidArgument("line " + std::to_string(line_no) + ": " + std::string(what) +
-                                 ": \"" + l + "\"");
-}
-
-// Iterates lines with their 1-based numbers, splitting each into fields (reused vector).
-template <typename F>
-Status ForEachLine(std::string_view text, F&& f) {
-  std::vector<std::string_view> fields;
-  std::string_view line;
-  int n = 0;
-  while (NextLine(&text, &line)) {
-    ++n;
-    fields.clear();
-    SplitFields(line, &fields);
-    Status st = f(n, line, fields);
-    if (!st.ok()) return st;
-  }
-  return Status::Ok();
-}
 
 bool ParseHex(std::string_view s, uint64_t* v) {
   if (s.empty() || s.size() > 16) return false;
