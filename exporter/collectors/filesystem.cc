@@ -1,6 +1,7 @@
 // filesystem collector: mounts from <procfs>/1/mountinfo, sizes from statfs() with a bounded wait.
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -121,6 +122,16 @@ class BoundedStatFs {
   std::map<std::string, Stuck> stuck_;
 };
 
+// Local filesystems answer statfs() from counters kept in memory, so the call cannot hang on a
+// dead server; those are stat-ed directly, sparing a thread hand-off (two context switches) per
+// mount. Everything else (NFS, CIFS, FUSE, Ceph, 9p, ...) goes through the bounded worker.
+bool IsLocalFs(std::string_view type) {
+  static constexpr std::string_view kLocal[] = {
+      "ext2", "ext3",  "ext4",     "xfs",   "btrfs", "tmpfs", "vfat", "exfat",
+      "f2fs", "ramfs", "devtmpfs", "erofs", "ntfs3", "jfs",   "zfs",  "bcachefs"};
+  return std::find(std::begin(kLocal), std::end(kLocal), type) != std::end(kLocal);
+}
+
 bool HasOption(std::string_view options, std::string_view opt) {
   for (std::string_view o : Split(options, ',')) {
     if (o == opt) return true;
@@ -135,6 +146,7 @@ class FilesystemCollector : public Collector {
         mount_exclude_(CompilePattern(o.filesystem_mount_points_exclude)),
         type_exclude_(CompilePattern(o.filesystem_fs_types_exclude)),
         timeout_(o.filesystem_mount_timeout),
+        statfs_(o.statfs),
         stat_(o.statfs) {}
 
   Status Collect(expfmt::Writer* w) override {
@@ -163,7 +175,10 @@ class FilesystemCollector : public Collector {
       r.mount_point = mp;
       r.fs_type = m.fs_type;
       r.readonly = HasOption(m.options, "ro");
-      r.error = !stat_.Stat(mp, root == "/" ? mp : root + mp, timeout_, &r.stats).ok();
+      std::string path = root == "/" ? mp : root + mp;
+      r.error = !(IsLocalFs(m.fs_type) ? statfs_(path, &r.stats)
+                                       : stat_.Stat(mp, path, timeout_, &r.stats))
+                     .ok();
       rows_.push_back(std::move(r));
     }
     struct F {
@@ -220,6 +235,7 @@ class FilesystemCollector : public Collector {
   Paths paths_;
   std::unique_ptr<RE2> mount_exclude_, type_exclude_;
   std::chrono::milliseconds timeout_;
+  StatFsFunc statfs_;
   BoundedStatFs stat_;
   std::string buf_;
   std::vector<procfs::Mount> mounts_;
