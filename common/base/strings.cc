@@ -1,5 +1,6 @@
 #include "common/base/strings.h"
 
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -8,9 +9,12 @@
 namespace tocsin {
 
 namespace {
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
+constexpr std::array<bool, 256> kSpace = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {' ', '\t', '\n', '\r', '\v', '\f'}) t[c] = true;
+  return t;
+}();
+inline bool IsSpace(char c) { return kSpace[static_cast<unsigned char>(c)]; }
 }  // namespace
 
 std::string_view TrimSpace(std::string_view s) {

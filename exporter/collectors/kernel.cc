@@ -64,8 +64,9 @@ class VmstatCollector : public Collector {
       : path_(p.Proc("vmstat")), fields_(fields) {}
   Status Collect(expfmt::Writer* w) override {
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(path_, &buf_, &values_, procfs::ParseVmstat));
-    for (const auto& v : values_) {
-      if (!fields_.Selected(v.name)) continue;
+    for (size_t i = 0; i < values_.size(); ++i) {
+      const auto& v = values_[i];
+      if (!fields_.Selected(i, v.name)) continue;
       AssignConcat(&name_, {"node_vmstat_", v.name});
       AssignConcat(&help_, {"/proc/vmstat information field ", v.name, "."});
       w->Single(name_, help_, MetricType::kUntyped, v.value);

@@ -317,9 +317,10 @@ class NetstatCollector : public Collector {
     TOCSIN_RETURN_IF_ERROR(ReadAndParse(snmp_, &buf_[1], &values_, procfs::ParseNetstatPairs));
     Status st6 = ReadAndParse(snmp6_, &buf_[2], &values_, procfs::ParseSnmp6);
     if (!st6.ok() && st6.code() != Status::Code::kNotFound) return st6;  // IPv6 may be disabled
-    for (const auto& v : values_) {
+    for (size_t i = 0; i < values_.size(); ++i) {
+      const auto& v = values_[i];
       AssignConcat(&key_, {v.protocol, "_", v.name});
-      if (!fields_.Selected(key_)) continue;
+      if (!fields_.Selected(i, key_)) continue;
       AssignConcat(&name_, {"node_netstat_", key_});
       AssignConcat(&help_, {"Statistic ", v.protocol, v.name, "."});
       double d;
