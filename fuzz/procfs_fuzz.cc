@@ -106,7 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 19: {
-      std::map<std::string, uint64_t, std::less<>> m;
+      cgroup::KeyedValues m;
       cgroup::ParseFlatKeyed(in, &m).IgnoreError();
       break;
     }

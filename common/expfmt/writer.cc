@@ -97,16 +97,16 @@ void AppendDouble(std::string* dst, double v) {
 namespace {
 // Label values escape backslash, double quote and newline; HELP text only backslash and newline.
 void AppendEscaped(std::string* dst, std::string_view v, bool quote) {
-  for (char c : v) {
-    if (c == '\\')
-      dst->append("\\\\");
-    else if (c == '\n')
-      dst->append("\\n");
-    else if (c == '"' && quote)
-      dst->append("\\\"");
-    else
-      dst->push_back(c);
+  // Most values need no escaping: copy runs between special characters in bulk.
+  size_t start = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    char c = v[i];
+    if (c != '\\' && c != '\n' && !(quote && c == '"')) continue;
+    dst->append(v.data() + start, i - start);
+    dst->append(c == '\\' ? "\\\\" : c == '\n' ? "\\n" : "\\\"");
+    start = i + 1;
   }
+  dst->append(v.data() + start, v.size() - start);
 }
 }  // namespace
 

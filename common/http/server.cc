@@ -147,7 +147,7 @@ class Session : public std::enable_shared_from_this<Session> {
         }
       }
       self->srv_->HandlerDone();
-      net::post(self->stream_.get_executor(), [self, res] { self->Write(*res); });
+      net::post(self->stream_.get_executor(), [self, res] { self->Write(std::move(*res)); });
     });
   }
 
@@ -156,7 +156,8 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(Response::Text(status, std::move(body)));
   }
 
-  void Write(const Response& r) {
+  // Takes the response by value: its body moves into the Beast message without a copy.
+  void Write(Response r) {
     res_ = {};
     res_.version(version_ ? version_ : 11);
     res_.result(static_cast<unsigned>(r.status));
@@ -167,7 +168,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (is_head_) {
       res_.content_length(r.body.size());
     } else {
-      res_.body() = r.body;
+      res_.body() = std::move(r.body);
       res_.prepare_payload();
     }
     res_.keep_alive(keep_alive_ && !srv_->stopping.load());

@@ -40,7 +40,14 @@ bool IsHexId(std::string_view s) {
 }
 }  // namespace
 
-Status ParseFlatKeyed(std::string_view text, std::map<std::string, uint64_t, std::less<>>* out) {
+std::optional<uint64_t> Lookup(const KeyedValues& values, std::string_view key) {
+  for (const auto& [k, v] : values) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+Status ParseFlatKeyed(std::string_view text, KeyedValues* out) {
   out->clear();
   return ForEachLine(text,
                      [&](int n, std::string_view line, const std::vector<std::string_view>& f) {
@@ -53,7 +60,7 @@ Status ParseFlatKeyed(std::string_view text, std::map<std::string, uint64_t, std
                          if (!ParseInt64(f[1], &iv)) return LineError(n, "bad value", line);
                          v = 0;
                        }
-                       (*out)[std::string(f[0])] = v;
+                       out->emplace_back(f[0], v);
                        return Status::Ok();
                      });
 }

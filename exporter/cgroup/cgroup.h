@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,8 +13,12 @@
 
 namespace tocsin::cgroup {
 
-// "key value" lines (memory.stat, cpu.stat, memory.events, cpuacct.stat). Values are integers.
-Status ParseFlatKeyed(std::string_view text, std::map<std::string, uint64_t, std::less<>>* out);
+// "key value" lines (memory.stat, cpu.stat, memory.events, cpuacct.stat). Values are integers;
+// keys are views into text, in file order.
+using KeyedValues = std::vector<std::pair<std::string_view, uint64_t>>;
+Status ParseFlatKeyed(std::string_view text, KeyedValues* out);
+// The value of key, or nullopt.
+std::optional<uint64_t> Lookup(const KeyedValues& values, std::string_view key);
 
 // One device's I/O bytes.
 struct DeviceIo {

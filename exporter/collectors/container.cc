@@ -19,7 +19,7 @@ namespace {
 
 using cgroup::Identity;
 using Opt = std::optional<double>;
-using KeyedMap = std::map<std::string, uint64_t, std::less<>>;
+using KeyedMap = cgroup::KeyedValues;  // views into buf_: use before the next Read()
 
 // Upper bounds that keep a pathological host (or fixture) from making a scrape unbounded.
 constexpr size_t kMaxCgroups = 10000;
@@ -47,9 +47,9 @@ struct Container {
 };
 
 Opt Get(const KeyedMap& m, std::string_view k, double scale = 1) {
-  auto it = m.find(k);
-  if (it == m.end()) return std::nullopt;
-  return static_cast<double>(it->second) * scale;
+  std::optional<uint64_t> v = cgroup::Lookup(m, k);
+  if (!v) return std::nullopt;
+  return static_cast<double>(*v) * scale;
 }
 
 class ContainerCollector : public Collector {

@@ -60,7 +60,11 @@ TEST(Parsers, CgroupFiles) {
   EXPECT_FALSE(ParseCpuMax("50000\n", &quota, &period).ok());
   EXPECT_FALSE(ParseIoStat("8:x rbytes=1\n", &io).ok());
   EXPECT_FALSE(ParseBlkioServiceBytes("8:0 Read\n", &io).ok());
-  std::map<std::string, uint64_t, std::less<>> kv;
+  KeyedValues kv;
+  ASSERT_TRUE(ParseFlatKeyed("anon 10\nfile 20\nweird -5\n", &kv).ok());
+  EXPECT_EQ(Lookup(kv, "file"), 20u);
+  EXPECT_EQ(Lookup(kv, "weird"), 0u);  // negative counters clamp to 0
+  EXPECT_FALSE(Lookup(kv, "shmem").has_value());
   EXPECT_FALSE(ParseFlatKeyed("anon 1\nfile\n", &kv).ok());
 }
 
