@@ -4,10 +4,8 @@
 # docs/COMPATIBILITY.md as intentionally absent excepted), and constant gauges must be equal.
 source "$(dirname "$0")/lib.sh"
 need_peers prometheus-node-exporter
-np=$(free_port); tp=$(free_port)
-start node "$PEERS/prometheus-node-exporter" --web.listen-address=127.0.0.1:$np
-start tocsin "$TOCSIN_EXPORTER" --web.listen-address=127.0.0.1:$tp
-wait_http "http://127.0.0.1:$np/metrics"; wait_http "http://127.0.0.1:$tp/metrics"
+start_on_free_port np node metrics "$PEERS/prometheus-node-exporter" --web.listen-address=127.0.0.1:PORT
+start_on_free_port tp tocsin metrics "$TOCSIN_EXPORTER" --web.listen-address=127.0.0.1:PORT
 curl -fsS "http://127.0.0.1:$np/metrics" >"$WORK/node.txt"
 curl -fsS "http://127.0.0.1:$tp/metrics" >"$WORK/tocsin.txt"
 # family<TAB>type<TAB>sorted,label,names  (one row per distinct label-name set)

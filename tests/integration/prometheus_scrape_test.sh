@@ -4,7 +4,6 @@
 # container_memory_working_set_bytes, probe_success.
 source "$(dirname "$0")/lib.sh"
 need_peers prometheus
-ep=$(free_port); pp=$(free_port)
 cgroup_args=()
 if [[ ! -e /sys/fs/cgroup/cgroup.controllers && ! -d /sys/fs/cgroup/memory ]]; then
   # No cgroup filesystem here (a chroot that bind-mounts /sys alone): serve the v2 fixture tree
@@ -12,8 +11,7 @@ if [[ ! -e /sys/fs/cgroup/cgroup.controllers && ! -d /sys/fs/cgroup/memory ]]; t
   echo "note: no cgroup filesystem mounted; container metrics come from $FIXTURES/cgroup/v2"
   cgroup_args=(--path.cgroupfs="$FIXTURES/cgroup/v2")
 fi
-start exporter "$TOCSIN_EXPORTER" --web.listen-address=127.0.0.1:$ep "${cgroup_args[@]}"
-wait_http "http://127.0.0.1:$ep/-/healthy"
+start_on_free_port ep exporter -/healthy "$TOCSIN_EXPORTER" --web.listen-address=127.0.0.1:PORT "${cgroup_args[@]}"
 cat >"$WORK/prometheus.yml" <<YAML
 global:
   scrape_interval: 1s
@@ -36,9 +34,8 @@ scrape_configs:
       - target_label: __address__
         replacement: 127.0.0.1:$ep
 YAML
-start prometheus "$PEERS/prometheus" --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/data" \
-  --web.listen-address=127.0.0.1:$pp
-wait_http "http://127.0.0.1:$pp/-/ready" 30
+start_on_free_port pp prometheus -/ready "$PEERS/prometheus" --config.file="$WORK/prometheus.yml" \
+  --storage.tsdb.path="$WORK/data" --web.listen-address=127.0.0.1:PORT
 q() { curl -fsS "http://127.0.0.1:$pp/api/v1/query" --data-urlencode "query=$1"; }
 # Wait until enough scrapes happened for a 1m rate.
 deadline=$((SECONDS + 40))

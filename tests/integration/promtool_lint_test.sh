@@ -5,9 +5,8 @@ source "$(dirname "$0")/lib.sh"
 need_peers promtool
 check() {  # check LABEL ARGS...
   local label=$1; shift
-  local port; port=$(free_port)
-  start "exp-$label" "$TOCSIN_EXPORTER" --web.listen-address=127.0.0.1:$port "$@"
-  wait_http "http://127.0.0.1:$port/metrics"
+  local port
+  start_on_free_port port "exp-$label" metrics "$TOCSIN_EXPORTER" --web.listen-address=127.0.0.1:PORT "$@"
   curl -fsS "http://127.0.0.1:$port/metrics" >"$WORK/$label.txt"
   kill "${PIDS[-1]}"
   local out rc=0
