@@ -1,6 +1,7 @@
 // Scrapes a URL N times in-process (no curl process per request, so the exporter's own latency
-// is what is measured) and prints: "median_ms p99_ms bytes". Usage:
-//   scrape_timer URL N [gzip]
+// is what is measured) and prints: "median_ms p99_ms bytes". With RAW_FILE, every latency (ms)
+// is also appended there, one per line. Usage:
+//   scrape_timer URL N [gzip|plain] [RAW_FILE]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,7 +13,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: scrape_timer URL N [gzip]\n");
+    std::fprintf(stderr, "usage: scrape_timer URL N [gzip|plain] [RAW_FILE]\n");
     return 2;
   }
   tocsin::http::ClientRequest req;
@@ -34,6 +35,12 @@ int main(int argc, char** argv) {
     }
     bytes = resp.body.size();
     ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  if (argc > 4) {
+    if (FILE* f = std::fopen(argv[4], "a")) {
+      for (double v : ms) std::fprintf(f, "%.4f\n", v);
+      std::fclose(f);
+    }
   }
   std::sort(ms.begin(), ms.end());
   auto at = [&](double q) {
