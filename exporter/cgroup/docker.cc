@@ -39,13 +39,20 @@ const DockerContainer* DockerClient::Lookup(const std::string& id, std::chrono::
   auto now = std::chrono::steady_clock::now();
   auto it = cache_.find(id);
   bool stale = now - fetched_ > max_age;
-  bool may_retry = now - fetched_ > std::chrono::seconds(1);
-  if ((it == cache_.end() && may_retry) || stale) {
+  // An id the engine did not know at the last refresh (a containerd or Podman container) does
+  // not trigger another API call until the cache is stale; a new one does, at most once a second.
+  bool new_id = it == cache_.end() && !unknown_.contains(id);
+  if (stale || (new_id && now - fetched_ > std::chrono::seconds(1))) {
     fetched_ = now;
+    unknown_.clear();
     Refresh();
     it = cache_.find(id);
   }
-  return it == cache_.end() ? nullptr : &it->second;
+  if (it == cache_.end()) {
+    unknown_.insert(id);
+    return nullptr;
+  }
+  return &it->second;
 }
 
 void DockerClient::Refresh() {

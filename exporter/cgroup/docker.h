@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,9 @@ Status ParseDockerContainers(std::string_view json, std::map<std::string, Docker
 class DockerClient {
  public:
   explicit DockerClient(std::string socket_path) : socket_(std::move(socket_path)) {}
-  // Refreshes the cache when it is older than max_age or `id` is unknown (at most once per
-  // second). Returns the container or nullptr; a missing or unreadable socket yields nullptr.
+  // Refreshes the cache when it is older than max_age, or when `id` has not been looked up since
+  // the last refresh (at most once per second). Returns the container or nullptr; a missing or
+  // unreadable socket yields nullptr.
   const DockerContainer* Lookup(const std::string& id,
                                 std::chrono::seconds max_age = std::chrono::seconds(15));
 
@@ -33,6 +35,7 @@ class DockerClient {
   void Refresh();
   std::string socket_;
   std::map<std::string, DockerContainer> cache_;
+  std::set<std::string> unknown_;  // ids looked up since the last refresh that the engine lacks
   std::chrono::steady_clock::time_point fetched_{};
   bool logged_error_ = false;
 };

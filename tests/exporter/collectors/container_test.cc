@@ -101,3 +101,89 @@ TEST(ContainerHybrid, PressureFromUnifiedHierarchy) {
 
 }  // namespace
 }  // namespace tocsin::exporter::testing
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+namespace tocsin::exporter::testing {
+namespace {
+
+// A stand-in for the Docker Engine: answers every request on a unix socket with a fixed
+// /containers/json body, as dockerd does over /var/run/docker.sock.
+class FakeDockerSocket {
+ public:
+  explicit FakeDockerSocket(std::string body) : path_(::testing::TempDir() + "/docker-test.sock") {
+    ::unlink(path_.c_str());
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path_.c_str());
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(::listen(fd_, 8), 0);
+    thread_ = std::thread([this, body = std::move(body)] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        char buf[4096];
+        std::string req;
+        while (req.find("\r\n\r\n") == std::string::npos) {
+          ssize_t n = ::read(c, buf, sizeof buf);
+          if (n <= 0) break;
+          req.append(buf, static_cast<size_t>(n));
+        }
+        if (req.find("GET /containers/json") == 0) requests_++;
+        std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+        EXPECT_GT(::write(c, resp.data(), resp.size()), 0);
+        ::close(c);
+      }
+    });
+  }
+  ~FakeDockerSocket() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+    ::unlink(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  int requests() const { return requests_.load(); }
+
+ private:
+  std::string path_;
+  int fd_;
+  std::thread thread_;
+  std::atomic<int> requests_{0};
+};
+
+TEST(ContainerDocker, NamesImagesAndLabelsFromTheEngine) {
+  FakeDockerSocket docker(R"([{"Id":")" + kDocker + R"(","Names":["/web"],"Image":"nginx:1.25",
+      "Labels":{"com.docker.compose.service":"web","secret.token":"x"}}])");
+  ExporterOptions o = FixtureOptions();
+  o.collectors.docker_socket = docker.path();
+  o.collectors.container_label_allow = "^com\\.docker\\.compose\\..*";
+  Exporter e(o);
+  http::Request req;
+  req.query.emplace_back("collect[]", "container");
+  std::string m = e.HandleMetrics(req).body;
+  std::string want =
+      "container_memory_working_set_bytes{container_label_com_docker_compose_service=\"web\",id=\"/"
+      "system.slice/docker-" +
+      kDocker + ".scope\",image=\"nginx:1.25\",name=\"web\"} 2e+08";
+  EXPECT_NE(m.find(want), std::string::npos) << m.substr(0, 2000);
+  EXPECT_EQ(m.find("secret_token"), std::string::npos);  // not in --collector.container.label-allow
+  // Later scrapes are served from the cache, even for the containerd and Podman containers the
+  // engine does not know: no new API call within the cache's lifetime.
+  int before = docker.requests();
+  EXPECT_GE(before, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  e.HandleMetrics(req);
+  e.HandleMetrics(req);
+  EXPECT_EQ(docker.requests(), before);
+}
+
+}  // namespace
+}  // namespace tocsin::exporter::testing
