@@ -4,7 +4,7 @@
 # installed as services. Usage: scripts/deps.sh [--peers]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS=(build-essential cmake ninja-build ccache clang libclang-rt-14-dev pkg-config git curl ca-certificates
+PKGS=(build-essential cmake ninja-build ccache clang libclang-rt-14-dev pkg-config git curl ca-certificates openssl
       libboost-dev libboost-program-options-dev libyaml-cpp-dev libcurl4-openssl-dev libre2-dev
       libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libdeflate-dev nlohmann-json3-dev)
 missing=()
