@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOCSIN_TESTS=OFF -DTOCSIN_BENCH=OFF >/dev/null
+# Same build directory as scripts/test.sh and the same options: only the exporter target is built.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOCSIN_TESTS=ON -DTOCSIN_BENCH=ON >/dev/null
 cmake --build build -j "$(nproc)" --target tocsin-exporter
 ADDR=${TOCSIN_EXPORTER_ADDRESS:-127.0.0.1:9100}
 build/exporter/tocsin-exporter --web.listen-address="$ADDR" "$@" &
