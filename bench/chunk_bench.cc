@@ -1,0 +1,124 @@
+// Chunk encoding on the shared dataset (../shared/datasets, node_exporter-shaped): bytes per
+// sample of XOR chunks alone (no index, no storage engine), and encode/decode speed.
+//   python3 ../shared/datasets/gen_dataset.py --format prom --start 1763748000 -o /tmp/ds.prom
+//   build/bench/chunk_bench /tmp/ds.prom [samples_per_chunk=480]
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/base/file.h"
+#include "common/expfmt/parser.h"
+#include "tsdb/chunk/chunk.h"
+
+namespace {
+
+using tocsin::tsdb::TimestampMs;
+
+struct Series {
+  std::vector<TimestampMs> t;
+  std::vector<double> v;
+};
+
+std::vector<Series> Load(const char* path) {
+  std::string text;
+  tocsin::Status st = tocsin::ReadFile(path, &text, size_t{4} << 30);
+  if (!st.ok()) {
+    std::fprintf(stderr, "%s\n", st.ToString().c_str());
+    std::exit(1);
+  }
+  std::unordered_map<std::string, size_t> index;
+  std::vector<Series> series;
+  tocsin::expfmt::Parser p(text);
+  tocsin::expfmt::Parser::Entry e;
+  std::string key;
+  while (p.Next(&e)) {
+    if (e != tocsin::expfmt::Parser::Entry::kSample || !p.timestamp_ms()) continue;
+    key.assign(p.metric_name());
+    for (size_t i = 0; i < p.label_count(); ++i) {
+      key += '\xff';
+      key += p.label_name(i);
+      key += '=';
+      key += p.label_value(i);
+    }
+    auto [it, inserted] = index.try_emplace(key, series.size());
+    if (inserted) series.emplace_back();
+    series[it->second].t.push_back(*p.timestamp_ms());
+    series[it->second].v.push_back(p.value());
+  }
+  if (!p.status().ok()) {
+    std::fprintf(stderr, "%s: %s\n", path, p.status().ToString().c_str());
+    std::exit(1);
+  }
+  return series;
+}
+
+std::vector<Series>* g_series;
+int g_per_chunk = 480;
+
+void BM_XorEncode(benchmark::State& state) {
+  std::string chunk;
+  tocsin::tsdb::XorAppender a;
+  size_t samples = 0, bytes = 0;
+  for (auto _ : state) {
+    samples = bytes = 0;
+    for (const Series& s : *g_series) {
+      for (size_t i = 0; i < s.t.size(); i += static_cast<size_t>(g_per_chunk)) {
+        a.Reset(&chunk);
+        for (size_t j = i; j < s.t.size() && j < i + static_cast<size_t>(g_per_chunk); ++j) a.Append(s.t[j], s.v[j]);
+        samples += static_cast<size_t>(a.num_samples());
+        bytes += chunk.size();
+      }
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * samples));
+  state.counters["bytes/sample"] = static_cast<double>(bytes) / static_cast<double>(samples);
+  state.counters["samples"] = static_cast<double>(samples);
+}
+
+void BM_XorDecode(benchmark::State& state) {
+  std::vector<std::string> chunks;
+  tocsin::tsdb::XorAppender a;
+  size_t samples = 0;
+  for (const Series& s : *g_series) {
+    for (size_t i = 0; i < s.t.size(); i += static_cast<size_t>(g_per_chunk)) {
+      chunks.emplace_back();
+      a.Reset(&chunks.back());
+      for (size_t j = i; j < s.t.size() && j < i + static_cast<size_t>(g_per_chunk); ++j) a.Append(s.t[j], s.v[j]);
+      samples += static_cast<size_t>(a.num_samples());
+    }
+  }
+  tocsin::tsdb::XorIterator it;
+  for (auto _ : state) {
+    double sum = 0;
+    for (const std::string& c : chunks) {
+      it.Reset(c);
+      while (it.Next()) sum += it.v();
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * samples));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: chunk_bench DATASET.prom [samples_per_chunk]\n");
+    return 2;
+  }
+  if (argc > 2) g_per_chunk = std::atoi(argv[2]);
+  std::vector<Series> series = Load(argv[1]);
+  g_series = &series;
+  std::fprintf(stderr, "loaded %zu series from %s; %d samples per chunk\n", series.size(), argv[1], g_per_chunk);
+  benchmark::RegisterBenchmark("BM_XorEncode", BM_XorEncode)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_XorDecode", BM_XorDecode)->Unit(benchmark::kMillisecond);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
