@@ -4,9 +4,11 @@
 //   build/bench/chunk_bench /tmp/ds.prom [samples_per_chunk=480]
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -69,7 +71,8 @@ void BM_XorEncode(benchmark::State& state) {
     for (const Series& s : *g_series) {
       for (size_t i = 0; i < s.t.size(); i += static_cast<size_t>(g_per_chunk)) {
         a.Reset(&chunk);
-        for (size_t j = i; j < s.t.size() && j < i + static_cast<size_t>(g_per_chunk); ++j) a.Append(s.t[j], s.v[j]);
+        for (size_t j = i; j < s.t.size() && j < i + static_cast<size_t>(g_per_chunk); ++j)
+          a.Append(s.t[j], s.v[j]);
         samples += static_cast<size_t>(a.num_samples());
         bytes += chunk.size();
       }
@@ -80,6 +83,29 @@ void BM_XorEncode(benchmark::State& state) {
   state.counters["samples"] = static_cast<double>(samples);
 }
 
+// Closed chunks: the smaller of decimal and XOR per chunk.
+void BM_EncodeBest(benchmark::State& state) {
+  std::string chunk;
+  size_t samples = 0, bytes = 0, decimal = 0, chunks = 0;
+  for (auto _ : state) {
+    samples = bytes = decimal = chunks = 0;
+    for (const Series& s : *g_series) {
+      for (size_t i = 0; i < s.t.size(); i += static_cast<size_t>(g_per_chunk)) {
+        size_t n = std::min(static_cast<size_t>(g_per_chunk), s.t.size() - i);
+        tocsin::tsdb::EncodeBest(std::span(s.t).subspan(i, n), std::span(s.v).subspan(i, n),
+                                 &chunk);
+        samples += n;
+        bytes += chunk.size();
+        decimal += chunk[0] == static_cast<char>(tocsin::tsdb::Encoding::kDecimal);
+        ++chunks;
+      }
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * samples));
+  state.counters["bytes/sample"] = static_cast<double>(bytes) / static_cast<double>(samples);
+  state.counters["decimal_share"] = static_cast<double>(decimal) / static_cast<double>(chunks);
+}
+
 void BM_XorDecode(benchmark::State& state) {
   std::vector<std::string> chunks;
   tocsin::tsdb::XorAppender a;
@@ -88,7 +114,8 @@ void BM_XorDecode(benchmark::State& state) {
     for (size_t i = 0; i < s.t.size(); i += static_cast<size_t>(g_per_chunk)) {
       chunks.emplace_back();
       a.Reset(&chunks.back());
-      for (size_t j = i; j < s.t.size() && j < i + static_cast<size_t>(g_per_chunk); ++j) a.Append(s.t[j], s.v[j]);
+      for (size_t j = i; j < s.t.size() && j < i + static_cast<size_t>(g_per_chunk); ++j)
+        a.Append(s.t[j], s.v[j]);
       samples += static_cast<size_t>(a.num_samples());
     }
   }
@@ -115,8 +142,10 @@ int main(int argc, char** argv) {
   if (argc > 2) g_per_chunk = std::atoi(argv[2]);
   std::vector<Series> series = Load(argv[1]);
   g_series = &series;
-  std::fprintf(stderr, "loaded %zu series from %s; %d samples per chunk\n", series.size(), argv[1], g_per_chunk);
+  std::fprintf(stderr, "loaded %zu series from %s; %d samples per chunk\n", series.size(), argv[1],
+               g_per_chunk);
   benchmark::RegisterBenchmark("BM_XorEncode", BM_XorEncode)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_EncodeBest", BM_EncodeBest)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("BM_XorDecode", BM_XorDecode)->Unit(benchmark::kMillisecond);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

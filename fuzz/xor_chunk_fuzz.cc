@@ -1,5 +1,5 @@
-// Decodes arbitrary bytes as an XOR chunk (errors are fine, crashes are not), and re-encodes
-// whatever decoded: the round trip must give the same samples back.
+// Decodes arbitrary bytes as a chunk of any encoding (errors are fine, crashes are not), and
+// re-encodes whatever decoded as XOR and with EncodeBest: both must give the samples back.
 #include <bit>
 #include <cstdlib>
 #include <vector>
@@ -9,7 +9,7 @@
 using namespace tocsin::tsdb;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  XorIterator it;
+  ChunkIterator it;  // any encoding
   it.Reset(std::string_view(reinterpret_cast<const char*>(data), size));
   std::vector<std::pair<TimestampMs, uint64_t>> samples;
   while (it.Next()) samples.emplace_back(it.t(), std::bit_cast<uint64_t>(it.v()));
@@ -27,5 +27,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!back.Next() || back.t() != t || std::bit_cast<uint64_t>(back.v()) != v) std::abort();
   }
   if (back.Next() || !back.status().ok()) std::abort();
+  std::vector<TimestampMs> ts;
+  std::vector<double> vs;
+  for (auto& [t, v] : samples) {
+    ts.push_back(t);
+    vs.push_back(std::bit_cast<double>(v));
+  }
+  EncodeBest(ts, vs, &chunk);
+  ChunkIterator best;
+  best.Reset(chunk);
+  for (auto& [t, v] : samples) {
+    if (!best.Next() || best.t() != t || std::bit_cast<uint64_t>(best.v()) != v) std::abort();
+  }
+  if (best.Next() || !best.status().ok()) std::abort();
   return 0;
 }

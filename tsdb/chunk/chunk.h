@@ -4,6 +4,7 @@
 // Thread-safety: appenders and iterators are values used by one thread at a time.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -16,7 +17,8 @@ using TimestampMs = int64_t;
 
 // Stored in the first byte of every chunk. FROZEN: never renumber; add new values only.
 enum class Encoding : uint8_t {
-  kXor = 1,  // Gorilla: delta-of-delta timestamps, XOR'd float bits
+  kXor = 1,      // Gorilla: delta-of-delta timestamps, XOR'd float bits
+  kDecimal = 2,  // values m / 10^k: delta-of-delta of the integers m (closed chunks)
 };
 
 // Bytes before the bit stream: encoding (1) + sample count, big-endian (2).
@@ -78,6 +80,41 @@ class XorIterator {
   uint64_t v_ = 0;
   int leading_ = 0;
   int trailing_ = 0;
+};
+
+// Encodes whole sample runs as a decimal chunk: every value is m / 10^k for one k <= 18 and
+// integers |m| <= 2^53 (true of most exported values: counters, byte counts, values printed
+// with few decimals). Returns InvalidArgument, leaving *dst unspecified, when a value is not
+// (NaN, staleness markers, infinities, -0, too many digits) or timestamps do not increase.
+// REQUIRES: t.size() == v.size() <= kMaxChunkSamples.
+Status EncodeDecimal(std::span<const TimestampMs> t, std::span<const double> v, std::string* dst);
+// Replaces *dst with the smaller of the decimal and XOR encodings of the samples (XOR when
+// decimal does not apply). REQUIRES: increasing timestamps, at most kMaxChunkSamples.
+void EncodeBest(std::span<const TimestampMs> t, std::span<const double> v, std::string* dst);
+
+// Iterates a chunk of any encoding; same contract as XorIterator.
+class ChunkIterator {
+ public:
+  void Reset(std::string_view bytes);
+  bool Next();
+  bool Seek(TimestampMs t);
+  TimestampMs t() const { return xor_active_ ? xor_.t() : t_; }
+  double v() const { return xor_active_ ? xor_.v() : v_; }
+  int num_samples() const { return xor_active_ ? xor_.num_samples() : total_; }
+  const Status& status() const { return xor_active_ ? xor_.status() : status_; }
+
+ private:
+  bool Fail(std::string_view what);
+
+  bool xor_active_ = false;
+  XorIterator xor_;
+  // Decimal state.
+  BitReader reader_;
+  Status status_;
+  int total_ = 0, read_ = 0, exponent_ = 0;
+  TimestampMs t_ = 0;
+  int64_t delta_ = 0, m_ = 0, dm_ = 0;
+  double v_ = 0;
 };
 
 }  // namespace tocsin::tsdb

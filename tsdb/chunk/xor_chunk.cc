@@ -1,6 +1,7 @@
 #include <bit>
 #include <cstring>
 
+#include "tsdb/chunk/bucketed.h"
 #include "tsdb/chunk/chunk.h"
 
 namespace tocsin::tsdb {
@@ -9,27 +10,8 @@ namespace {
 
 uint64_t Bits(double v) { return std::bit_cast<uint64_t>(v); }
 
-// Delta-of-delta buckets: (prefix, prefix length, payload bits). A value fits a bucket with n
-// payload bits when it lies in [-(2^(n-1) - 1), 2^(n-1)] (see tsdb/docs/format.md).
-struct Bucket {
-  uint64_t prefix;
-  int prefix_bits;
-  int payload_bits;
-};
-constexpr Bucket kBuckets[] = {{0b10, 2, 14}, {0b110, 3, 17}, {0b1110, 4, 20}};
-constexpr Bucket kLastBucket = {0b1111, 4, 64};
-
-bool Fits(int64_t dod, int bits) {
-  int64_t hi = int64_t{1} << (bits - 1);
-  return dod >= -(hi - 1) && dod <= hi;
-}
-
-int64_t SignExtend(uint64_t v, int bits) {
-  if (bits == 64) return static_cast<int64_t>(v);
-  // Values above 2^(bits-1) stand for negative numbers (two's complement within `bits`).
-  if (v > (uint64_t{1} << (bits - 1))) return static_cast<int64_t>(v) - (int64_t{1} << bits);
-  return static_cast<int64_t>(v);
-}
+// Timestamp delta-of-delta buckets of the XOR encoding: 0 | 14 | 17 | 20 | 64 bits.
+constexpr std::array<int, 4> kTimestampBuckets = {14, 17, 20, 64};
 
 }  // namespace
 
@@ -48,22 +30,7 @@ void XorAppender::Reset(std::string* dst) {
 
 void XorAppender::WriteTimestamp(TimestampMs t) {
   int64_t delta = t - t_;
-  int64_t dod = delta - delta_;
-  if (dod == 0) {
-    writer_.WriteBit(false);
-  } else {
-    const Bucket* b = &kLastBucket;
-    for (const Bucket& c : kBuckets) {
-      if (Fits(dod, c.payload_bits)) {
-        b = &c;
-        break;
-      }
-    }
-    writer_.WriteBits(b->prefix, b->prefix_bits);
-    uint64_t payload = static_cast<uint64_t>(dod);
-    if (b->payload_bits < 64) payload &= (uint64_t{1} << b->payload_bits) - 1;
-    writer_.WriteBits(payload, b->payload_bits);
-  }
+  WriteBucketed(&writer_, delta - delta_, kTimestampBuckets);
   delta_ = delta;
   t_ = t;
 }
@@ -165,17 +132,10 @@ bool XorIterator::Next() {
     t_ = static_cast<TimestampMs>(reader_.ReadBits(64));
     v_ = reader_.ReadBits(64);
   } else {
-    int64_t dod = 0;
-    if (reader_.ReadBit()) {
-      // The prefix is unary: after the first 1, "0" -> 14 bits, "10" -> 17, "110" -> 20,
-      // "111" -> 64.
-      int ones = 0;
-      while (ones < 3 && reader_.ReadBit()) ++ones;
-      const Bucket* b = ones < 3 ? &kBuckets[ones] : &kLastBucket;
-      dod = SignExtend(reader_.ReadBits(b->payload_bits), b->payload_bits);
-    }
-    delta_ += dod;
-    t_ += delta_;
+    int64_t dod = ReadBucketed(&reader_, kTimestampBuckets);
+    // Wrapping arithmetic: a corrupt stream must not be undefined behaviour.
+    delta_ = static_cast<int64_t>(static_cast<uint64_t>(delta_) + static_cast<uint64_t>(dod));
+    t_ = static_cast<TimestampMs>(static_cast<uint64_t>(t_) + static_cast<uint64_t>(delta_));
     if (!ReadValue()) return false;
   }
   if (reader_.overflow()) return Fail("truncated bit stream");

@@ -139,3 +139,139 @@ TEST(XorIterator, Seek) {
 
 }  // namespace
 }  // namespace tocsin::tsdb
+
+namespace tocsin::tsdb {
+namespace {
+
+std::vector<Sample> DecodeAny(std::string_view chunk, Status* st) {
+  std::vector<Sample> out;
+  ChunkIterator it;
+  it.Reset(chunk);
+  while (it.Next()) out.push_back({it.t(), it.v()});
+  *st = it.status();
+  return out;
+}
+
+void Split(const std::vector<Sample>& s, std::vector<TimestampMs>* t, std::vector<double>* v) {
+  for (const Sample& x : s) {
+    t->push_back(x.t);
+    v->push_back(x.v);
+  }
+}
+
+TEST(DecimalChunk, RoundTripsDecimalValuesBitExactly) {
+  std::vector<Sample> in;
+  double cpu = 294.86;
+  for (int i = 0; i < 480; ++i) {
+    cpu += 0.01 * (i % 7);  // printed with 2 decimals, as /proc/stat
+    in.push_back({1763748000000 + i * 15000 + (i % 3), std::round(cpu * 100) / 100});
+  }
+  in.push_back({1763760000000, 2.5217069056e10});  // large integer-valued gauge
+  in.push_back({1763760000001, -17.25});           // negative
+  std::vector<TimestampMs> t;
+  std::vector<double> v;
+  Split(in, &t, &v);
+  std::string chunk;
+  ASSERT_TRUE(EncodeDecimal(t, v, &chunk).ok());
+  EXPECT_EQ(chunk[0], static_cast<char>(Encoding::kDecimal));
+  Status st;
+  std::vector<Sample> out = DecodeAny(chunk, &st);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(out.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ(out[i].t, in[i].t) << i;
+    EXPECT_EQ(std::bit_cast<uint64_t>(out[i].v), std::bit_cast<uint64_t>(in[i].v))
+        << i << " " << in[i].v;
+  }
+}
+
+TEST(DecimalChunk, RefusesValuesItCannotHoldAndEncodeBestFallsBack) {
+  const double stale = std::bit_cast<double>(uint64_t{0x7ff0000000000002});
+  for (double bad : {std::numeric_limits<double>::quiet_NaN(), stale,
+                     std::numeric_limits<double>::infinity(), -0.0, 1.0 / 3, 1e300}) {
+    std::vector<TimestampMs> t = {1, 2};
+    std::vector<double> v = {1.5, bad};
+    std::string chunk;
+    EXPECT_FALSE(EncodeDecimal(t, v, &chunk).ok()) << bad;
+    EncodeBest(t, v, &chunk);
+    EXPECT_EQ(chunk[0], static_cast<char>(Encoding::kXor));
+    Status st;
+    std::vector<Sample> out = DecodeAny(chunk, &st);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(std::bit_cast<uint64_t>(out[1].v), std::bit_cast<uint64_t>(bad));
+  }
+  std::vector<TimestampMs> t = {5, 5};
+  std::vector<double> v = {1, 2};
+  std::string chunk;
+  EXPECT_FALSE(EncodeDecimal(t, v, &chunk).ok());  // timestamps must increase
+}
+
+std::string Xor(const std::vector<TimestampMs>& t, const std::vector<double>& v) {
+  std::string chunk;
+  XorAppender a;
+  a.Reset(&chunk);
+  for (size_t i = 0; i < t.size(); ++i) a.Append(t[i], v[i]);
+  return chunk;
+}
+
+TEST(EncodeBest, PicksTheSmallerEncoding) {
+  std::vector<TimestampMs> t;
+  std::vector<double> cpu, bytes;
+  double c = 294.86, b = 1.127719936e9;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 480; ++i) {
+    t.push_back(1763748000000 + i * 15000);
+    c = std::round((c + 0.01 * static_cast<double>(rng() % 6)) * 100) /
+        100;  // CPU seconds, 2 decimals
+    cpu.push_back(c);
+    b += 4096 * (i % 5);  // a sawtooth of increments: XOR's window suits it better
+    bytes.push_back(b);
+  }
+  std::string best;
+  EncodeBest(t, cpu, &best);
+  EXPECT_EQ(best[0], static_cast<char>(Encoding::kDecimal));
+  EXPECT_LT(best.size() * 2, Xor(t, cpu).size());
+  EncodeBest(t, bytes, &best);
+  EXPECT_EQ(best[0], static_cast<char>(Encoding::kXor));
+  EXPECT_EQ(best, Xor(t, bytes));
+}
+
+// Freezes the decimal layout of tsdb/docs/format.md.
+TEST(DecimalChunk, GoldenBytes) {
+  std::vector<TimestampMs> t = {1000, 16000, 31000, 46005};
+  std::vector<double> v = {1.5, 1.75, 2.0, 2.25};
+  std::string chunk;
+  ASSERT_TRUE(EncodeDecimal(t, v, &chunk).ok());
+  const unsigned char want[] = {
+      0x02, 0x00, 0x04, 0x02,                          // decimal, 4 samples, k = 2
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xe8,  // t0 = 1000
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x96,  // m0 = 150
+      // 0xe0 0x3a 0x98: t1 dod 15000 -> '1110' + 20 bits;
+      // 0x8c 0x90 0x28: m1 dod 25 -> '10' + 7 bits, t2 '0', m2 '0', t3 dod 5 -> '10' + 8 bits,
+      //                 m3 '0', padding.
+      0xe0, 0x3a, 0x98, 0x8c, 0x90, 0x28};
+  EXPECT_EQ(chunk, std::string(reinterpret_cast<const char*>(want), sizeof want));
+}
+
+TEST(ChunkIterator, CorruptDecimalChunks) {
+  std::vector<TimestampMs> t = {1000, 16000, 31000};
+  std::vector<double> v = {1.5, 1.75, 2.0};
+  std::string chunk;
+  ASSERT_TRUE(EncodeDecimal(t, v, &chunk).ok());
+  Status st;
+  for (size_t cut = 0; cut < chunk.size(); ++cut) {
+    DecodeAny(chunk.substr(0, cut), &st);
+    EXPECT_FALSE(st.ok()) << cut;
+  }
+  std::string bad = chunk;
+  bad[3] = 40;
+  DecodeAny(bad, &st);
+  EXPECT_NE(st.message().find("exponent 40"), std::string_view::npos) << st.ToString();
+  bad = chunk;
+  bad[0] = 7;
+  DecodeAny(bad, &st);
+  EXPECT_NE(st.message().find("encoding byte 7"), std::string_view::npos) << st.ToString();
+}
+
+}  // namespace
+}  // namespace tocsin::tsdb

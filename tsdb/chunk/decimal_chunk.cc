@@ -1,0 +1,159 @@
+#include <bit>
+#include <cmath>
+
+#include "tsdb/chunk/bucketed.h"
+#include "tsdb/chunk/chunk.h"
+
+namespace tocsin::tsdb {
+
+namespace {
+
+// Bytes before the bit stream: encoding, count (2), exponent k.
+constexpr size_t kDecimalHeaderSize = kChunkHeaderSize + 1;
+constexpr int kMaxExponent = 18;
+constexpr int64_t kMaxMantissa = int64_t{1} << 53;  // integers a double holds exactly
+constexpr std::array<int, 4> kTimestampBuckets = {8, 14, 20, 64};
+constexpr std::array<int, 5> kValueBuckets = {7, 14, 21, 32, 64};
+
+constexpr std::array<double, kMaxExponent + 1> kPow10 = [] {
+  std::array<double, kMaxExponent + 1> p{};
+  double x = 1;
+  for (double& e : p) {
+    e = x;
+    x *= 10;
+  }
+  return p;
+}();
+
+// The smallest k with v == m / 10^k for an integer |m| <= 2^53, or -1.
+int DecimalExponent(double v) {
+  if (!std::isfinite(v) || (v == 0 && std::signbit(v))) return -1;  // NaN, ±Inf, -0
+  for (int k = 0; k <= kMaxExponent; ++k) {
+    double scaled = v * kPow10[static_cast<size_t>(k)];
+    if (std::fabs(scaled) > static_cast<double>(kMaxMantissa)) return -1;
+    double m = std::nearbyint(scaled);
+    // Division of an exact integer by an exact power of ten is correctly rounded, so this is
+    // the value a reader will compute.
+    if (std::bit_cast<uint64_t>(m / kPow10[static_cast<size_t>(k)]) == std::bit_cast<uint64_t>(v))
+      return k;
+  }
+  return -1;
+}
+
+}  // namespace
+
+Status EncodeDecimal(std::span<const TimestampMs> t, std::span<const double> v, std::string* dst) {
+  if (t.size() != v.size() || t.size() > static_cast<size_t>(kMaxChunkSamples)) {
+    return Status::InvalidArgument("decimal chunk: bad sample count");
+  }
+  int k = 0;
+  for (double x : v) {
+    int e = DecimalExponent(x);
+    if (e < 0) return Status::InvalidArgument("decimal chunk: value is not m / 10^k");
+    if (e > k) k = e;
+  }
+  dst->assign(kDecimalHeaderSize, '\0');
+  (*dst)[0] = static_cast<char>(Encoding::kDecimal);
+  (*dst)[1] = static_cast<char>(t.size() >> 8);
+  (*dst)[2] = static_cast<char>(t.size() & 0xff);
+  (*dst)[3] = static_cast<char>(k);
+  BitWriter w(dst);
+  int64_t prev_m = 0, prev_dm = 0, prev_delta = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    double scaled = std::nearbyint(v[i] * kPow10[static_cast<size_t>(k)]);
+    if (std::fabs(scaled) > static_cast<double>(kMaxMantissa)) {
+      return Status::InvalidArgument("decimal chunk: mantissa out of range at the common exponent");
+    }
+    auto m = static_cast<int64_t>(scaled);
+    if (i == 0) {
+      w.WriteBits(static_cast<uint64_t>(t[0]), 64);
+      w.WriteBits(static_cast<uint64_t>(m), 64);
+    } else {
+      int64_t delta = t[i] - t[i - 1];
+      if (delta <= 0) return Status::InvalidArgument("decimal chunk: timestamps do not increase");
+      WriteBucketed(&w, delta - prev_delta, kTimestampBuckets);
+      prev_delta = delta;
+      int64_t dm = m - prev_m;
+      WriteBucketed(&w, dm - prev_dm, kValueBuckets);
+      prev_dm = dm;
+    }
+    prev_m = m;
+  }
+  return Status::Ok();
+}
+
+void EncodeBest(std::span<const TimestampMs> t, std::span<const double> v, std::string* dst) {
+  std::string xor_chunk;
+  XorAppender a;
+  a.Reset(&xor_chunk);
+  for (size_t i = 0; i < t.size(); ++i) a.Append(t[i], v[i]);
+  if (EncodeDecimal(t, v, dst).ok() && dst->size() <= xor_chunk.size()) return;
+  *dst = std::move(xor_chunk);
+}
+
+bool ChunkIterator::Fail(std::string_view what) {
+  status_ = Status::Corruption("decimal chunk: " + std::string(what) + " at sample " +
+                               std::to_string(read_));
+  read_ = total_;
+  return false;
+}
+
+void ChunkIterator::Reset(std::string_view bytes) {
+  xor_active_ =
+      !bytes.empty() && static_cast<uint8_t>(bytes[0]) != static_cast<uint8_t>(Encoding::kDecimal);
+  if (xor_active_) {
+    xor_.Reset(bytes);  // reports unknown encodings
+    return;
+  }
+  status_ = Status::Ok();
+  total_ = read_ = 0;
+  t_ = 0;
+  delta_ = m_ = dm_ = 0;
+  v_ = 0;
+  if (bytes.size() < kDecimalHeaderSize) {
+    status_ = Status::Corruption("chunk: " + std::to_string(bytes.size()) +
+                                 " bytes, shorter than its header");
+    return;
+  }
+  total_ = (static_cast<uint8_t>(bytes[1]) << 8) | static_cast<uint8_t>(bytes[2]);
+  exponent_ = static_cast<uint8_t>(bytes[3]);
+  if (exponent_ > kMaxExponent) {
+    status_ =
+        Status::Corruption("decimal chunk: exponent " + std::to_string(exponent_) + " above 18");
+    total_ = 0;
+    return;
+  }
+  reader_ = BitReader(bytes.substr(kDecimalHeaderSize));
+}
+
+bool ChunkIterator::Next() {
+  if (xor_active_) return xor_.Next();
+  if (!status_.ok() || read_ >= total_) return false;
+  if (read_ == 0) {
+    t_ = static_cast<TimestampMs>(reader_.ReadBits(64));
+    m_ = static_cast<int64_t>(reader_.ReadBits(64));
+  } else {
+    // Wrapping arithmetic: a corrupt stream must not be undefined behaviour.
+    delta_ = static_cast<int64_t>(static_cast<uint64_t>(delta_) +
+                                  static_cast<uint64_t>(ReadBucketed(&reader_, kTimestampBuckets)));
+    t_ = static_cast<TimestampMs>(static_cast<uint64_t>(t_) + static_cast<uint64_t>(delta_));
+    dm_ = static_cast<int64_t>(static_cast<uint64_t>(dm_) +
+                               static_cast<uint64_t>(ReadBucketed(&reader_, kValueBuckets)));
+    m_ = static_cast<int64_t>(static_cast<uint64_t>(m_) + static_cast<uint64_t>(dm_));
+  }
+  if (reader_.overflow()) return Fail("truncated bit stream");
+  v_ = static_cast<double>(m_) / kPow10[static_cast<size_t>(exponent_)];
+  ++read_;
+  return true;
+}
+
+bool ChunkIterator::Seek(TimestampMs t) {
+  if (xor_active_) return xor_.Seek(t);
+  if (read_ > 0 && t_ >= t && status_.ok()) return true;
+  while (Next()) {
+    if (t_ >= t) return true;
+  }
+  return false;
+}
+
+}  // namespace tocsin::tsdb
