@@ -102,6 +102,19 @@ void BM_EncodeBest(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * samples));
+  if (const char* dump = std::getenv("TOCSIN_DUMP_CHUNKS")) {
+    // One pass more, writing every chunk: for sizing a block compressor (zstd) on top.
+    if (FILE* f = std::fopen(dump, "wb")) {
+      for (const Series& s : *g_series) {
+        for (size_t i = 0; i < s.t.size(); i += static_cast<size_t>(g_per_chunk)) {
+          size_t n = std::min(static_cast<size_t>(g_per_chunk), s.t.size() - i);
+          tocsin::tsdb::EncodeBest(std::span(s.t).subspan(i, n), std::span(s.v).subspan(i, n), &chunk);
+          std::fwrite(chunk.data(), 1, chunk.size(), f);
+        }
+      }
+      std::fclose(f);
+    }
+  }
   state.counters["bytes/sample"] = static_cast<double>(bytes) / static_cast<double>(samples);
   state.counters["decimal_share"] = static_cast<double>(decimal) / static_cast<double>(chunks);
 }
