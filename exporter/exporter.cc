@@ -4,7 +4,8 @@
 
 namespace tocsin::exporter {
 
-Exporter::Exporter(const ExporterOptions& options) : process_(NewProcessCollector(Paths())) {
+Exporter::Exporter(const ExporterOptions& options)
+    : registry_(options.parallelism), process_(NewProcessCollector(Paths())) {
   for (const CollectorDef& def : AllCollectors()) {
     bool on = options.disable_defaults ? false : def.default_enabled;
     if (auto it = options.enabled.find(def.name); it != options.enabled.end()) on = it->second;

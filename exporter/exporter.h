@@ -21,6 +21,8 @@ struct ExporterOptions {
   // Collector name -> enabled. Collectors missing here take their default.
   std::map<std::string, bool> enabled;
   bool disable_defaults = false;
+  // Threads that run collectors during one scrape (the scraping thread is one of them).
+  int parallelism = 2;
 };
 
 class Exporter {

@@ -1,9 +1,11 @@
 // tocsin-exporter: node_exporter- and cAdvisor-compatible metrics, plus blackbox-style probes.
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <thread>
 
 #include <re2/re2.h>
 
@@ -123,6 +125,10 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Collectors of one scrape run on up to two threads: most of their time is the kernel
+  // producing /proc and /sys text, which a second core halves.
+  opts.parallelism =
+      std::min(2, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   log::Info("Starting tocsin-exporter", {{"version", exporter::kVersion}});
   exporter::Exporter exp(opts);
   std::string names;

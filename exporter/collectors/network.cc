@@ -89,19 +89,21 @@ Status DumpLinks(std::vector<procfs::LinkInfo>* links) {
     ::close(fd);
     return Status::FromErrno("netlink send", err);
   }
-  thread_local std::string buf;
-  buf.resize(64 << 10);
+  // Replies come in messages of at most a page or two; an uninitialised buffer keeps the pages
+  // the kernel does not write out of the resident set.
+  constexpr size_t kBufSize = 32 << 10;
+  thread_local std::unique_ptr<char[]> buf(new char[kBufSize]);
   bool done = false;
   Status st;
   while (!done && st.ok()) {
-    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    ssize_t n = ::recv(fd, buf.get(), kBufSize, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       st = Status::FromErrno("netlink recv", errno);
       break;
     }
     if (n == 0) break;
-    st = procfs::ParseLinkDump(std::string_view(buf.data(), static_cast<size_t>(n)), links, &done);
+    st = procfs::ParseLinkDump(std::string_view(buf.get(), static_cast<size_t>(n)), links, &done);
   }
   ::close(fd);
   if (st.ok() && !done) st = Status::IoError("netlink dump ended without NLMSG_DONE");
