@@ -31,6 +31,18 @@ void WriteBucketed(BitWriter* w, int64_t v, const std::array<int, N>& widths) {
   w->WriteBits(payload, widths[i]);
 }
 
+// The number of bits WriteBucketed spends on v.
+template <size_t N>
+int BucketedBits(int64_t v, const std::array<int, N>& widths) {
+  if (v == 0) return 1;
+  size_t i = 0;
+  for (; i + 1 < N; ++i) {
+    int64_t hi = int64_t{1} << (widths[i] - 1);
+    if (v >= -(hi - 1) && v <= hi) break;
+  }
+  return static_cast<int>(i + 1) + (i + 1 < N ? 1 : 0) + widths[i];
+}
+
 template <size_t N>
 int64_t ReadBucketed(BitReader* r, const std::array<int, N>& widths) {
   if (!r->ReadBit()) return 0;

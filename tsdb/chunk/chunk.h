@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/base/status.h"
 #include "tsdb/chunk/bitstream.h"
@@ -112,6 +113,7 @@ class ChunkIterator {
   BitReader reader_;
   Status status_;
   int total_ = 0, read_ = 0, exponent_ = 0;
+  uint8_t flags_ = 0;
   TimestampMs t_ = 0;
   int64_t delta_ = 0, m_ = 0, dm_ = 0;
   double v_ = 0;

@@ -8,8 +8,13 @@ namespace tocsin::tsdb {
 
 namespace {
 
-// Bytes before the bit stream: encoding, count (2), exponent k.
-constexpr size_t kDecimalHeaderSize = kChunkHeaderSize + 1;
+// Bytes before the bit stream: encoding, count (2), exponent k, flags.
+constexpr size_t kDecimalHeaderSize = kChunkHeaderSize + 2;
+// Flags (FROZEN bit values).
+constexpr uint8_t kRegularTimestamps = 1;  // every delta equal: stored once
+constexpr uint8_t kConstantValues = 2;     // every m equal: only m0 stored
+constexpr uint8_t kValueDeltas = 4;        // values as deltas of m instead of delta-of-deltas
+constexpr uint8_t kKnownFlags = 7;
 constexpr int kMaxExponent = 18;
 constexpr int64_t kMaxMantissa = int64_t{1} << 53;  // integers a double holds exactly
 constexpr std::array<int, 4> kTimestampBuckets = {8, 14, 20, 64};
@@ -43,7 +48,8 @@ int DecimalExponent(double v) {
 }  // namespace
 
 Status EncodeDecimal(std::span<const TimestampMs> t, std::span<const double> v, std::string* dst) {
-  if (t.size() != v.size() || t.size() > static_cast<size_t>(kMaxChunkSamples)) {
+  size_t n = t.size();
+  if (n != v.size() || n > static_cast<size_t>(kMaxChunkSamples)) {
     return Status::InvalidArgument("decimal chunk: bad sample count");
   }
   int k = 0;
@@ -52,32 +58,55 @@ Status EncodeDecimal(std::span<const TimestampMs> t, std::span<const double> v, 
     if (e < 0) return Status::InvalidArgument("decimal chunk: value is not m / 10^k");
     if (e > k) k = e;
   }
-  dst->assign(kDecimalHeaderSize, '\0');
-  (*dst)[0] = static_cast<char>(Encoding::kDecimal);
-  (*dst)[1] = static_cast<char>(t.size() >> 8);
-  (*dst)[2] = static_cast<char>(t.size() & 0xff);
-  (*dst)[3] = static_cast<char>(k);
-  BitWriter w(dst);
-  int64_t prev_m = 0, prev_dm = 0, prev_delta = 0;
-  for (size_t i = 0; i < t.size(); ++i) {
-    double scaled = std::nearbyint(v[i] * kPow10[static_cast<size_t>(k)]);
+  thread_local std::vector<int64_t> ms;
+  ms.clear();
+  for (double x : v) {
+    double scaled = std::nearbyint(x * kPow10[static_cast<size_t>(k)]);
     if (std::fabs(scaled) > static_cast<double>(kMaxMantissa)) {
       return Status::InvalidArgument("decimal chunk: mantissa out of range at the common exponent");
     }
-    auto m = static_cast<int64_t>(scaled);
-    if (i == 0) {
-      w.WriteBits(static_cast<uint64_t>(t[0]), 64);
-      w.WriteBits(static_cast<uint64_t>(m), 64);
-    } else {
+    ms.push_back(static_cast<int64_t>(scaled));
+  }
+  for (size_t i = 1; i < n; ++i) {
+    if (t[i] <= t[i - 1])
+      return Status::InvalidArgument("decimal chunk: timestamps do not increase");
+  }
+  // Choose the flags: runs that need no per-sample bits, and the cheaper value mode.
+  uint8_t flags = kRegularTimestamps | kConstantValues;
+  int64_t dod_bits = 0, delta_bits = 0;
+  for (size_t i = 1; i < n; ++i) {
+    if (i >= 2 && t[i] - t[i - 1] != t[1] - t[0])
+      flags &= static_cast<uint8_t>(~kRegularTimestamps);
+    if (ms[i] != ms[0]) flags &= static_cast<uint8_t>(~kConstantValues);
+    int64_t dm = ms[i] - ms[i - 1];
+    int64_t prev_dm = i >= 2 ? ms[i - 1] - ms[i - 2] : 0;
+    dod_bits += BucketedBits(dm - prev_dm, kValueBuckets);
+    delta_bits += BucketedBits(dm, kValueBuckets);
+  }
+  if (delta_bits < dod_bits) flags |= kValueDeltas;
+  dst->assign(kDecimalHeaderSize, '\0');
+  (*dst)[0] = static_cast<char>(Encoding::kDecimal);
+  (*dst)[1] = static_cast<char>(n >> 8);
+  (*dst)[2] = static_cast<char>(n & 0xff);
+  (*dst)[3] = static_cast<char>(k);
+  (*dst)[4] = static_cast<char>(flags);
+  if (n == 0) return Status::Ok();
+  BitWriter w(dst);
+  w.WriteBits(static_cast<uint64_t>(t[0]), 64);
+  if ((flags & kRegularTimestamps) && n >= 2) w.WriteBits(static_cast<uint64_t>(t[1] - t[0]), 64);
+  w.WriteBits(static_cast<uint64_t>(ms[0]), 64);
+  int64_t prev_delta = 0, prev_dm = 0;
+  for (size_t i = 1; i < n; ++i) {
+    if (!(flags & kRegularTimestamps)) {
       int64_t delta = t[i] - t[i - 1];
-      if (delta <= 0) return Status::InvalidArgument("decimal chunk: timestamps do not increase");
       WriteBucketed(&w, delta - prev_delta, kTimestampBuckets);
       prev_delta = delta;
-      int64_t dm = m - prev_m;
-      WriteBucketed(&w, dm - prev_dm, kValueBuckets);
+    }
+    if (!(flags & kConstantValues)) {
+      int64_t dm = ms[i] - ms[i - 1];
+      WriteBucketed(&w, (flags & kValueDeltas) ? dm : dm - prev_dm, kValueBuckets);
       prev_dm = dm;
     }
-    prev_m = m;
   }
   return Status::Ok();
 }
@@ -117,9 +146,15 @@ void ChunkIterator::Reset(std::string_view bytes) {
   }
   total_ = (static_cast<uint8_t>(bytes[1]) << 8) | static_cast<uint8_t>(bytes[2]);
   exponent_ = static_cast<uint8_t>(bytes[3]);
+  flags_ = static_cast<uint8_t>(bytes[4]);
   if (exponent_ > kMaxExponent) {
     status_ =
         Status::Corruption("decimal chunk: exponent " + std::to_string(exponent_) + " above 18");
+    total_ = 0;
+    return;
+  }
+  if (flags_ & ~kKnownFlags) {
+    status_ = Status::Corruption("decimal chunk: unknown flags " + std::to_string(flags_));
     total_ = 0;
     return;
   }
@@ -129,17 +164,24 @@ void ChunkIterator::Reset(std::string_view bytes) {
 bool ChunkIterator::Next() {
   if (xor_active_) return xor_.Next();
   if (!status_.ok() || read_ >= total_) return false;
+  // Wrapping arithmetic throughout: a corrupt stream must not be undefined behaviour.
+  auto add = [](int64_t a, int64_t b) {
+    return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+  };
   if (read_ == 0) {
     t_ = static_cast<TimestampMs>(reader_.ReadBits(64));
+    if ((flags_ & kRegularTimestamps) && total_ >= 2)
+      delta_ = static_cast<int64_t>(reader_.ReadBits(64));
     m_ = static_cast<int64_t>(reader_.ReadBits(64));
   } else {
-    // Wrapping arithmetic: a corrupt stream must not be undefined behaviour.
-    delta_ = static_cast<int64_t>(static_cast<uint64_t>(delta_) +
-                                  static_cast<uint64_t>(ReadBucketed(&reader_, kTimestampBuckets)));
-    t_ = static_cast<TimestampMs>(static_cast<uint64_t>(t_) + static_cast<uint64_t>(delta_));
-    dm_ = static_cast<int64_t>(static_cast<uint64_t>(dm_) +
-                               static_cast<uint64_t>(ReadBucketed(&reader_, kValueBuckets)));
-    m_ = static_cast<int64_t>(static_cast<uint64_t>(m_) + static_cast<uint64_t>(dm_));
+    if (!(flags_ & kRegularTimestamps))
+      delta_ = add(delta_, ReadBucketed(&reader_, kTimestampBuckets));
+    t_ = add(t_, delta_);
+    if (!(flags_ & kConstantValues)) {
+      int64_t x = ReadBucketed(&reader_, kValueBuckets);
+      dm_ = (flags_ & kValueDeltas) ? x : add(dm_, x);
+      m_ = add(m_, dm_);
+    }
   }
   if (reader_.overflow()) return Fail("truncated bit stream");
   v_ = static_cast<double>(m_) / kPow10[static_cast<size_t>(exponent_)];

@@ -243,7 +243,7 @@ TEST(DecimalChunk, GoldenBytes) {
   std::string chunk;
   ASSERT_TRUE(EncodeDecimal(t, v, &chunk).ok());
   const unsigned char want[] = {
-      0x02, 0x00, 0x04, 0x02,                          // decimal, 4 samples, k = 2
+      0x02, 0x00, 0x04, 0x02, 0x00,                    // decimal, 4 samples, k = 2, no flags
       0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xe8,  // t0 = 1000
       0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x96,  // m0 = 150
       // 0xe0 0x3a 0x98: t1 dod 15000 -> '1110' + 20 bits;
@@ -251,6 +251,31 @@ TEST(DecimalChunk, GoldenBytes) {
       //                 m3 '0', padding.
       0xe0, 0x3a, 0x98, 0x8c, 0x90, 0x28};
   EXPECT_EQ(chunk, std::string(reinterpret_cast<const char*>(want), sizeof want));
+}
+
+TEST(DecimalChunk, RegularTimestampsAndConstantValuesCostNothingPerSample) {
+  std::vector<TimestampMs> t;
+  std::vector<double> v, counter;
+  for (int i = 0; i < 480; ++i) {
+    t.push_back(1763748000000 + i * 15000);
+    v.push_back(42);
+    counter.push_back(1000 + 3 * i);  // a counter at a constant rate
+  }
+  std::string chunk;
+  ASSERT_TRUE(EncodeDecimal(t, v, &chunk).ok());
+  EXPECT_EQ(chunk.size(), 5u + 8 + 8 + 8);  // header, t0, the interval, m0
+  Status st;
+  std::vector<Sample> out = DecodeAny(chunk, &st);
+  ASSERT_TRUE(st.ok());
+  ASSERT_EQ(out.size(), 480u);
+  EXPECT_EQ(out[479].t, t[479]);
+  EXPECT_EQ(out[479].v, 42);
+  ASSERT_TRUE(EncodeDecimal(t, counter, &chunk).ok());
+  // The first step costs '10' + 7 bits (dod 3), every later one a single bit (dod 0).
+  EXPECT_EQ(chunk.size(), 5u + 24 + (9 + 478 + 7) / 8);
+  out = DecodeAny(chunk, &st);
+  ASSERT_EQ(out.size(), 480u);
+  EXPECT_EQ(out[479].v, 1000 + 3 * 479);
 }
 
 TEST(ChunkIterator, CorruptDecimalChunks) {
@@ -267,6 +292,10 @@ TEST(ChunkIterator, CorruptDecimalChunks) {
   bad[3] = 40;
   DecodeAny(bad, &st);
   EXPECT_NE(st.message().find("exponent 40"), std::string_view::npos) << st.ToString();
+  bad = chunk;
+  bad[4] = static_cast<char>(0x80);
+  DecodeAny(bad, &st);
+  EXPECT_NE(st.message().find("unknown flags 128"), std::string_view::npos) << st.ToString();
   bad = chunk;
   bad[0] = 7;
   DecodeAny(bad, &st);
