@@ -1,0 +1,69 @@
+#pragma once
+// The in-memory head: every series with its open chunk (XOR, appended to in place) and its
+// closed chunks (re-encoded with EncodeBest when full), an inverted index from label pairs to
+// series, and Storage's appender and querier over them. The RocksDB store persists what the
+// head closes (to come); alertd's rule tests use the head alone.
+// Thread-safety: Head is thread-safe; see Appender and Querier for theirs.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tsdb/storage/interface.h"
+
+namespace tocsin::tsdb {
+
+struct HeadOptions {
+  // Samples in an open chunk before it is closed and re-encoded. 240 samples is one hour at
+  // 15 s; longer chunks compress better (docs/PERFORMANCE.md), shorter ones decode less for
+  // short queries.
+  int samples_per_chunk = 240;
+};
+
+struct HeadStats {
+  uint64_t series = 0;
+  uint64_t samples_appended = 0;
+  uint64_t rejected[5] = {};  // by AppendError
+  uint64_t chunks_closed = 0;
+  uint64_t closed_chunk_bytes = 0;
+  uint64_t closed_chunk_samples = 0;
+};
+
+class Head : public Storage {
+ public:
+  explicit Head(HeadOptions options = {});
+  ~Head() override;
+
+  std::unique_ptr<Appender> NewAppender() override;
+  std::unique_ptr<Querier> NewQuerier() override;
+  HeadStats Stats() const;
+
+  struct MemSeries;  // opaque; public only for the appender and querier in head.cc
+
+ private:
+  friend class HeadAppender;
+  friend class HeadQuerier;
+
+  // Finds or creates the series. REQUIRES: labels are valid.
+  MemSeries* GetOrCreate(const labels::Labels& l);
+  // Ids of series satisfying every matcher, sorted. REQUIRES: mu_ held (shared).
+  std::vector<uint32_t> Select(std::span<const labels::Matcher> matchers) const;
+  void CloseChunk(MemSeries* s);  // REQUIRES: s->mu held
+
+  HeadOptions options_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, uint32_t> by_labels_;                           // GUARDED_BY(mu_)
+  std::vector<std::unique_ptr<MemSeries>> series_;                                // GUARDED_BY(mu_)
+  std::map<std::string, std::map<std::string, std::vector<uint32_t>>> postings_;  // GUARDED_BY(mu_)
+
+  std::atomic<uint64_t> appended_{0};
+  std::atomic<uint64_t> rejected_[5] = {};
+  std::atomic<uint64_t> chunks_closed_{0}, closed_bytes_{0}, closed_samples_{0};
+};
+
+}  // namespace tocsin::tsdb
