@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, runs the unit tests, the same tests under
 # ASan+UBSan, bounded libFuzzer runs of every parser, and the integration tests against the real
-# Prometheus and node_exporter. FUZZ_SECONDS (default 20) bounds each fuzzer.
+# Prometheus and node_exporter. FUZZ_SECONDS (default 15) bounds each fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --peers
@@ -22,15 +22,15 @@ cmake --build build-asan -j "$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest -j "$jobs" --output-on-failure --timeout 300 -LE integration)
 
-step "fuzzing (${FUZZ_SECONDS:-20}s per target)"
+step "fuzzing (${FUZZ_SECONDS:-15}s per target)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTOCSIN_FUZZ=ON -DTOCSIN_TESTS=OFF -DTOCSIN_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j "$jobs" --target procfs_fuzz expfmt_fuzz probe_config_fuzz xor_chunk_fuzz
+cmake --build build-fuzz -j "$jobs" --target procfs_fuzz expfmt_fuzz probe_config_fuzz xor_chunk_fuzz remote_write_fuzz
 fuzz_passed=0
-for t in procfs expfmt probe_config xor_chunk; do
+for t in procfs expfmt probe_config xor_chunk remote_write; do
   work=$(mktemp -d)
   cp fuzz/corpus/$t/* "$work/"
-  if ! build-fuzz/fuzz/${t}_fuzz -max_total_time="${FUZZ_SECONDS:-20}" -max_len=65536 -print_final_stats=1 \
+  if ! build-fuzz/fuzz/${t}_fuzz -max_total_time="${FUZZ_SECONDS:-15}" -max_len=65536 -print_final_stats=1 \
       "$work" >"build-fuzz/${t}.log" 2>&1; then
     tail -40 "build-fuzz/${t}.log"; echo "fuzz target $t failed"; exit 1
   fi
