@@ -23,11 +23,11 @@ if ((${#missing[@]})); then
 fi
 if [[ ${1:-} == --peers ]]; then
   peers=.cache/peers
-  if [[ ! -x $peers/root/usr/bin/prometheus || ! -x $peers/root/usr/bin/prometheus-node-exporter ]]; then
-    echo "deps: fetching prometheus and prometheus-node-exporter (unpacked into $peers, not installed)"
+  if [[ ! -x $peers/root/usr/bin/prometheus || ! -x $peers/root/usr/bin/prometheus-node-exporter || ! -x $peers/root/usr/bin/victoria-metrics ]]; then
+    echo "deps: fetching prometheus, prometheus-node-exporter and victoria-metrics (unpacked into $peers, not installed)"
     mkdir -p "$peers"
     ((updated)) || apt-get update -q >/dev/null || true
-    (cd "$peers" && apt-get download prometheus prometheus-node-exporter >/dev/null &&
+    (cd "$peers" && apt-get download prometheus prometheus-node-exporter victoria-metrics >/dev/null &&
       for f in *.deb; do dpkg -x "$f" root; done && rm -f ./*.deb)
   fi
 fi

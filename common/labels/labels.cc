@@ -28,6 +28,7 @@ bool GetU32(std::string_view* s, uint32_t* v) {
 // Valid UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
 bool IsUtf8(std::string_view s) {
   size_t i = 0;
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;  // ASCII fast path
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
     int n;
@@ -75,22 +76,42 @@ bool Labels::Next(std::string_view* rest, std::string_view* name, std::string_vi
 }
 
 Status Labels::FromPairs(std::vector<std::pair<std::string, std::string>> pairs, Labels* out) {
-  std::sort(pairs.begin(), pairs.end());
+  std::vector<View> views(pairs.begin(), pairs.end());
+  return FromViews(views, out);
+}
+
+Status Labels::FromViews(std::span<const View> pairs, Labels* out) {
+  bool sorted = true;
+  for (size_t i = 1; i < pairs.size(); ++i) {
+    if (pairs[i].first < pairs[i - 1].first) {  // equal names are caught below as duplicates
+      sorted = false;
+      break;
+    }
+  }
+  if (!sorted) {
+    std::vector<View> copy(pairs.begin(), pairs.end());
+    std::sort(copy.begin(), copy.end());
+    return FromViews(copy, out);  // sorted now
+  }
   out->data_.clear();
   for (size_t i = 0; i < pairs.size(); ++i) {
     const auto& [name, value] = pairs[i];
-    if (!expfmt::IsValidLabelName(name))
-      return Status::InvalidArgument("invalid label name \"" + name + "\"");
-    if (i > 0 && pairs[i - 1].first == name) {
-      return Status::InvalidArgument("label name \"" + name + "\" given more than once");
+    if (!expfmt::IsValidLabelName(name)) {
+      return Status::InvalidArgument("invalid label name \"" + std::string(name) + "\"");
     }
-    if (!IsUtf8(value))
-      return Status::InvalidArgument("label \"" + name + "\" has a value that is not UTF-8");
+    if (i > 0 && pairs[i - 1].first == name) {
+      return Status::InvalidArgument("label name \"" + std::string(name) +
+                                     "\" given more than once");
+    }
+    if (!IsUtf8(value)) {
+      return Status::InvalidArgument("label \"" + std::string(name) +
+                                     "\" has a value that is not UTF-8");
+    }
     if (value.empty()) continue;
     PutU32(&out->data_, static_cast<uint32_t>(name.size()));
-    out->data_ += name;
+    out->data_.append(name);
     PutU32(&out->data_, static_cast<uint32_t>(value.size()));
-    out->data_ += value;
+    out->data_.append(value);
   }
   return Status::Ok();
 }

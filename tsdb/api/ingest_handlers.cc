@@ -66,17 +66,17 @@ http::Response IngestHandlers::Import(const http::Request& req) {
   auto app = head_->NewAppender();
   expfmt::Parser p(body);
   expfmt::Parser::Entry e;
-  std::vector<std::pair<std::string, std::string>> pairs;
+  std::vector<labels::Labels::View> pairs;
   labels::Labels series;
   size_t appended = 0, rejected = 0;
   std::string first_rejection;
   while (p.Next(&e)) {
     if (e != expfmt::Parser::Entry::kSample) continue;
     pairs.clear();
-    pairs.emplace_back(std::string(labels::kMetricName), std::string(p.metric_name()));
+    pairs.emplace_back(labels::kMetricName, p.metric_name());
     for (size_t i = 0; i < p.label_count(); ++i)
       pairs.emplace_back(p.label_name(i), p.label_value(i));
-    Status st = labels::Labels::FromPairs(pairs, &series);
+    Status st = labels::Labels::FromViews(pairs, &series);
     if (!st.ok()) {
       app->Rollback();
       import_failures_.fetch_add(1, std::memory_order_relaxed);

@@ -10,13 +10,13 @@ size_t IngestResult::total_rejected() const {
 
 Status Ingest(const WriteRequest& req, Appender* app, IngestResult* result) {
   *result = IngestResult();
-  std::vector<std::pair<std::string, std::string>> pairs;
+  std::vector<labels::Labels::View> pairs;
   labels::Labels series;
   for (size_t i = 0; i < req.num_series(); ++i) {
     const TimeSeries& ts = req.series()[i];
     pairs.clear();
     for (const Label& l : ts.labels) pairs.emplace_back(l.name, l.value);
-    Status st = labels::Labels::FromPairs(pairs, &series);
+    Status st = labels::Labels::FromViews(pairs, &series);
     if (st.ok() && !series.Has(labels::kMetricName))
       st = Status::InvalidArgument("series without __name__");
     if (!st.ok()) {

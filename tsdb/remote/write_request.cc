@@ -17,6 +17,10 @@ class Reader {
   bool done() const { return pos_ >= in_.size(); }
 
   Status Varint(uint64_t* v) {
+    if (pos_ < in_.size() && static_cast<uint8_t>(in_[pos_]) < 0x80) {  // one byte: tags, lengths
+      *v = static_cast<uint8_t>(in_[pos_++]);
+      return Status::Ok();
+    }
     *v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (pos_ >= in_.size()) return Error("truncated varint");
