@@ -123,6 +123,12 @@ bool Parser::ParseSample(std::string_view line) {
       lvalue.clear();
       bool closed = false;
       while (i < line.size()) {
+        // Copy the run up to the next quote or backslash in one go.
+        size_t stop = line.find_first_of("\"\\", i);
+        if (stop == std::string_view::npos) stop = line.size();
+        lvalue.append(line.data() + i, stop - i);
+        i = stop;
+        if (i >= line.size()) break;
         char c = line[i++];
         if (c == '"') {
           closed = true;

@@ -13,8 +13,27 @@ std::string_view Request::Header(std::string_view lower_name) const {
   return {};
 }
 
+const HeaderList& Request::Form() const {
+  if (!form_) {
+    form_.emplace();
+    if (method == "POST" &&
+        Header("content-type").starts_with("application/x-www-form-urlencoded")) {
+      form_valid_ = ParseQuery(body, &*form_);
+    }
+  }
+  return *form_;
+}
+
+bool Request::FormValid() const {
+  Form();
+  return form_valid_;
+}
+
 std::string_view Request::Param(std::string_view name) const {
   for (const auto& [k, v] : query) {
+    if (k == name) return v;
+  }
+  for (const auto& [k, v] : Form()) {
     if (k == name) return v;
   }
   return {};
@@ -25,15 +44,13 @@ std::vector<std::string_view> Request::Params(std::string_view name) const {
   for (const auto& [k, v] : query) {
     if (k == name) out.push_back(v);
   }
+  for (const auto& [k, v] : Form()) {
+    if (k == name) out.push_back(v);
+  }
   return out;
 }
 
-bool Request::HasParam(std::string_view name) const {
-  for (const auto& kv : query) {
-    if (kv.first == name) return true;
-  }
-  return false;
-}
+bool Request::HasParam(std::string_view name) const { return !Params(name).empty(); }
 
 Response Response::Text(int status, std::string body) {
   Response r;

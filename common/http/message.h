@@ -5,6 +5,7 @@
 // server has started and may then be used from any thread.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,16 +19,25 @@ struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as sent: path and query
   std::string path;    // percent-decoded path, without the query
-  HeaderList query;    // decoded query parameters, and form fields of a form-encoded POST body
+  HeaderList query;    // decoded URL query parameters
   HeaderList headers;  // names lower-cased
   std::string body;
   std::string remote_address;
 
-  // The first header (name in lower case) or query parameter with that name, or "".
+  // The first header (name in lower case) or parameter with that name, or "". Parameters are
+  // the URL query's, then the fields of a form-encoded POST body — decoded on first use, so a
+  // large body that only looks like a form (curl --data-binary) costs nothing.
   std::string_view Header(std::string_view lower_name) const;
   std::string_view Param(std::string_view name) const;
   std::vector<std::string_view> Params(std::string_view name) const;
   bool HasParam(std::string_view name) const;
+  // False when a form-encoded body has a malformed percent escape.
+  bool FormValid() const;
+
+ private:
+  const HeaderList& Form() const;
+  mutable std::optional<HeaderList> form_;
+  mutable bool form_valid_ = true;
 };
 
 struct Response {

@@ -115,14 +115,10 @@ class Session : public std::enable_shared_from_this<Session> {
                                 std::string(value.data(), value.size()));
     }
     req->body = std::move(msg.body());
-    if (req->method == "POST" &&
-        StartsWith(req->Header("content-type"), "application/x-www-form-urlencoded")) {
-      ok &= ParseQuery(req->body, &req->query);
-    }
     beast::error_code rec;
     auto ep = stream_.socket().remote_endpoint(rec);
     if (!rec) req->remote_address = ep.address().to_string() + ":" + std::to_string(ep.port());
-    if (!ok) return SendError(400, "bad request: malformed percent-encoding in URL or form\n");
+    if (!ok) return SendError(400, "bad request: malformed percent-encoding in the URL\n");
 
     int max = srv_->opts.max_concurrent_requests;
     if (srv_->in_flight.fetch_add(1) >= max && max > 0) {
