@@ -166,6 +166,7 @@ bool Parser::ParseSample(std::string_view line) {
       return Fail("expected ',' or '}' after label value");
     }
   }
+  series_text_ = line.substr(0, i);
   std::string_view rest = TrimSpace(line.substr(i));
   if (i < line.size() && line[i] != ' ' && line[i] != '\t') {
     return Fail("expected a space before the value");

@@ -42,6 +42,9 @@ class Parser {
 
   // kSample
   std::string_view metric_name() const { return metric_; }
+  // The sample's name and label set as written ("name{a=\"b\"}"): a key for caches of work
+  // derived from the series (principle 10), valid until the next Next().
+  std::string_view series_text() const { return series_text_; }
   size_t label_count() const { return nlabels_; }
   std::string_view label_name(size_t i) const { return labels_[i].first; }
   std::string_view label_value(size_t i) const { return labels_[i].second; }
@@ -60,6 +63,7 @@ class Parser {
   std::string help_;
   MetricType type_ = MetricType::kUntyped;
   std::string_view metric_;
+  std::string_view series_text_;
   std::vector<std::pair<std::string, std::string>> labels_;
   size_t nlabels_ = 0;
   double value_ = 0;

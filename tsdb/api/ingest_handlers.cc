@@ -1,6 +1,7 @@
 #include "tsdb/api/ingest_handlers.h"
 
 #include <chrono>
+#include <unordered_map>
 
 #include "common/expfmt/parser.h"
 #include "common/expfmt/writer.h"
@@ -68,21 +69,31 @@ http::Response IngestHandlers::Import(const http::Request& req) {
   expfmt::Parser::Entry e;
   std::vector<labels::Labels::View> pairs;
   labels::Labels series;
+  // An import repeats each series once per timestamp: resolve its text to a series once.
+  std::unordered_map<std::string_view, SeriesRef> refs;
   size_t appended = 0, rejected = 0;
   std::string first_rejection;
   while (p.Next(&e)) {
     if (e != expfmt::Parser::Entry::kSample) continue;
-    pairs.clear();
-    pairs.emplace_back(labels::kMetricName, p.metric_name());
-    for (size_t i = 0; i < p.label_count(); ++i)
-      pairs.emplace_back(p.label_name(i), p.label_value(i));
-    Status st = labels::Labels::FromViews(pairs, &series);
-    if (!st.ok()) {
-      app->Rollback();
-      import_failures_.fetch_add(1, std::memory_order_relaxed);
-      return Error(400, "line " + std::to_string(p.line()) + ": " + std::string(st.message()));
+    TimestampMs t = p.timestamp_ms().value_or(now_ms);
+    AppendError ae;
+    if (auto it = refs.find(p.series_text()); it != refs.end()) {
+      ae = app->AppendRef(it->second, t, p.value());
+    } else {
+      pairs.clear();
+      pairs.emplace_back(labels::kMetricName, p.metric_name());
+      for (size_t i = 0; i < p.label_count(); ++i)
+        pairs.emplace_back(p.label_name(i), p.label_value(i));
+      Status st = labels::Labels::FromViews(pairs, &series);
+      if (!st.ok()) {
+        app->Rollback();
+        import_failures_.fetch_add(1, std::memory_order_relaxed);
+        return Error(400, "line " + std::to_string(p.line()) + ": " + std::string(st.message()));
+      }
+      SeriesRef ref = 0;
+      ae = app->Append(series, t, p.value(), &ref);
+      if (ref != 0) refs.emplace(p.series_text(), ref);
     }
-    AppendError ae = app->Append(series, p.timestamp_ms().value_or(now_ms), p.value());
     if (ae == AppendError::kNone) {
       ++appended;
     } else if (++rejected == 1) {

@@ -62,9 +62,21 @@ class HeadAppender : public Appender {
   explicit HeadAppender(Head* head) : head_(head) {}
   ~HeadAppender() override { Rollback(); }
 
-  AppendError Append(const labels::Labels& series, TimestampMs t, double v) override {
+  AppendError Append(const labels::Labels& series, TimestampMs t, double v,
+                     SeriesRef* ref) override {
+    if (ref) *ref = 0;
     if (!series.Has(labels::kMetricName)) return Reject(AppendError::kInvalidLabels);
     Head::MemSeries* s = head_->GetOrCreate(series);
+    if (ref) *ref = reinterpret_cast<SeriesRef>(s);  // series live as long as the head
+    return AppendTo(s, t, v);
+  }
+
+  AppendError AppendRef(SeriesRef ref, TimestampMs t, double v) override {
+    return AppendTo(reinterpret_cast<Head::MemSeries*>(ref), t, v);
+  }
+
+ private:
+  AppendError AppendTo(Head::MemSeries* s, TimestampMs t, double v) {
     // The newest sample this series will have: a queued one, else the committed one.
     auto it = newest_.find(s);
     bool has;
@@ -89,6 +101,7 @@ class HeadAppender : public Appender {
     return AppendError::kNone;
   }
 
+ public:
   Status Commit() override {
     for (const Pending& p : pending_) {
       std::lock_guard<std::mutex> lock(p.series->mu);

@@ -16,6 +16,9 @@
 
 namespace tocsin::tsdb {
 
+// Identifies a series within one storage for its lifetime.
+using SeriesRef = uint64_t;
+
 // Why a sample was not appended. Values are stable (used as metric label values).
 enum class AppendError : uint8_t {
   kNone = 0,
@@ -33,8 +36,14 @@ class Appender {
  public:
   virtual ~Appender() = default;
   // Queues one sample. A sample with the same timestamp and bit-identical value as the newest is
-  // accepted and ignored (Prometheus's rule for retransmitted remote writes).
-  virtual AppendError Append(const labels::Labels& series, TimestampMs t, double v) = 0;
+  // accepted and ignored (Prometheus's rule for retransmitted remote writes). When ref is given
+  // it receives the series' reference, for AppendRef — even when the sample is rejected, as
+  // long as the labels are valid (0 otherwise).
+  virtual AppendError Append(const labels::Labels& series, TimestampMs t, double v,
+                             SeriesRef* ref = nullptr) = 0;
+  // Queues a sample of a series known by the reference an earlier Append returned (skips the
+  // label lookup; ingestion caches refs by the series' text). REQUIRES: ref from this storage.
+  virtual AppendError AppendRef(SeriesRef ref, TimestampMs t, double v) = 0;
   // Makes every queued sample visible. An error here (I/O) means none were.
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;

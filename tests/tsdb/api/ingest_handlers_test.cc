@@ -76,6 +76,22 @@ TEST(IngestHandlers, ImportTextWithTimestamps) {
   EXPECT_EQ(h.Import(Post("garbage", {{"content-encoding", "gzip"}})).status, 400);
 }
 
+TEST(IngestHandlers, ImportRepeatedSeriesUsesOneLookup) {
+  Head head;
+  IngestHandlers h(&head, {});
+  // The same series text at three times, then once out of order: the cached reference path
+  // applies the same rules as the first append.
+  http::Response r = h.Import(
+      Post("m{a=\"1\"} 1 1000\nm{a=\"1\"} 2 2000\nm{a=\"1\"} 3 3000\nm{a=\"1\"} 9 2500\n"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("1 samples rejected (3 stored); first: line 4: out_of_order sample"),
+            std::string::npos)
+      << r.body;
+  HeadStats st = head.Stats();
+  EXPECT_EQ(st.series, 1u);
+  EXPECT_EQ(st.samples_appended, 3u);
+}
+
 TEST(IngestHandlers, MetricsParse) {
   Head head;
   IngestHandlers h(&head, {});
