@@ -40,13 +40,7 @@ std::vector<Series> Load(const char* path) {
   std::string key;
   while (p.Next(&e)) {
     if (e != tocsin::expfmt::Parser::Entry::kSample || !p.timestamp_ms()) continue;
-    key.assign(p.metric_name());
-    for (size_t i = 0; i < p.label_count(); ++i) {
-      key += '\xff';
-      key += p.label_name(i);
-      key += '=';
-      key += p.label_value(i);
-    }
+    key.assign(p.series_text());  // the dataset writes each series' labels the same way
     auto [it, inserted] = index.try_emplace(key, series.size());
     if (inserted) series.emplace_back();
     series[it->second].t.push_back(*p.timestamp_ms());
@@ -108,7 +102,8 @@ void BM_EncodeBest(benchmark::State& state) {
       for (const Series& s : *g_series) {
         for (size_t i = 0; i < s.t.size(); i += static_cast<size_t>(g_per_chunk)) {
           size_t n = std::min(static_cast<size_t>(g_per_chunk), s.t.size() - i);
-          tocsin::tsdb::EncodeBest(std::span(s.t).subspan(i, n), std::span(s.v).subspan(i, n), &chunk);
+          tocsin::tsdb::EncodeBest(std::span(s.t).subspan(i, n), std::span(s.v).subspan(i, n),
+                                   &chunk);
           std::fwrite(chunk.data(), 1, chunk.size(), f);
         }
       }

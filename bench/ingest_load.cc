@@ -55,13 +55,7 @@ int main(int argc, char** argv) {
   size_t total = 0;
   while (p.Next(&e)) {
     if (e != tocsin::expfmt::Parser::Entry::kSample || !p.timestamp_ms()) continue;
-    key.assign(p.metric_name());
-    for (size_t i = 0; i < p.label_count(); ++i) {
-      key += '\xff';
-      key += p.label_name(i);
-      key += '=';
-      key += p.label_value(i);
-    }
+    key.assign(p.series_text());  // the dataset writes each series' labels the same way
     auto [it, inserted] = ids.try_emplace(key, series_labels.size());
     if (inserted) {
       std::vector<std::pair<std::string, std::string>> l = {

@@ -81,19 +81,8 @@ int main(int argc, char** argv) {
   flags.String("log.level", &log_level,
                "Only log messages with the given severity or above: debug, info, warn, error.");
 
-  Status st = flags.Parse(argc, argv);
-  if (!st.ok()) {
-    std::fprintf(stderr, "tocsin-exporter: %s\n", std::string(st.message()).c_str());
-    return 2;
-  }
-  if (flags.help_requested()) {
-    std::fputs(flags.Usage().c_str(), stdout);
-    return 0;
-  }
-  if (flags.version_requested()) {
-    std::printf("tocsin-exporter, version %s\n", exporter::kVersion);
-    return 0;
-  }
+  if (int rc = flags.ParseCommandLine(argc, argv, exporter::kVersion); rc >= 0) return rc;
+  Status st;
   log::Level level;
   if (!log::ParseLevel(log_level, &level)) {
     std::fprintf(stderr, "tocsin-exporter: invalid --log.level \"%s\"\n", log_level.c_str());

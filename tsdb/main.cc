@@ -43,19 +43,8 @@ int main(int argc, char** argv) {
             "Samples per chunk before it is closed and re-encoded.");
   flags.String("log.level", &log_level,
                "Only log messages with the given severity or above: debug, info, warn, error.");
-  Status st = flags.Parse(argc, argv);
-  if (!st.ok()) {
-    std::fprintf(stderr, "tocsin-tsdb: %s\n", std::string(st.message()).c_str());
-    return 2;
-  }
-  if (flags.help_requested()) {
-    std::fputs(flags.Usage().c_str(), stdout);
-    return 0;
-  }
-  if (flags.version_requested()) {
-    std::printf("tocsin-tsdb, version %s\n", kVersion);
-    return 0;
-  }
+  if (int rc = flags.ParseCommandLine(argc, argv, kVersion); rc >= 0) return rc;
+  Status st;
   log::Level level;
   if (!log::ParseLevel(log_level, &level) || samples_per_chunk < 2 ||
       samples_per_chunk > tsdb::kMaxChunkSamples || max_request_bytes <= 0) {

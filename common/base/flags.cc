@@ -1,6 +1,7 @@
 #include "common/base/flags.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/base/strings.h"
 
@@ -181,6 +182,24 @@ Status FlagSet::Parse(int argc, const char* const* argv) {
     f->set = true;
   }
   return Status::Ok();
+}
+
+int FlagSet::ParseCommandLine(int argc, const char* const* argv, std::string_view version) {
+  Status st = Parse(argc, argv);
+  if (!st.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program_.c_str(), std::string(st.message()).c_str());
+    return 2;
+  }
+  if (help_) {
+    std::fputs(Usage().c_str(), stdout);
+    return 0;
+  }
+  if (version_) {
+    std::printf("%s, version %.*s\n", program_.c_str(), static_cast<int>(version.size()),
+                version.data());
+    return 0;
+  }
+  return -1;
 }
 
 bool FlagSet::WasSet(std::string_view name) const {

@@ -39,6 +39,11 @@ class FlagSet {
   const std::vector<std::string>& args() const { return args_; }
   void AllowPositional() { allow_positional_ = true; }
 
+  // What a main() does with argv: parses; on an error prints it (prefixed by the program name)
+  // and returns 2; for --help or --version prints them and returns 0; otherwise returns -1 and
+  // the program goes on.
+  int ParseCommandLine(int argc, const char* const* argv, std::string_view version);
+
   bool help_requested() const { return help_; }
   bool version_requested() const { return version_; }
   // True when the flag was given on the command line.
