@@ -1,10 +1,17 @@
 // tocsin-tsdb: a compact time-series store speaking Prometheus's protocols.
-// This version keeps data in memory only (the RocksDB store and its write-ahead log are the
-// next step of issue 3); it accepts remote write and text import and serves its own metrics.
+// This version accepts remote write and text import into the in-memory head, logs every
+// commit to a write-ahead log that is replayed at start, and serves its own metrics. Chunk
+// persistence to RocksDB, scraping and the query API are the next steps (issues 3 and 4).
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
+#include "common/base/file.h"
 #include "common/base/flags.h"
 #include "common/base/log.h"
 #include "common/base/signals.h"
@@ -23,18 +30,24 @@ int main(int argc, char** argv) {
   http::ServerOptions web;
   web.listen_address = ":9090";
   std::string storage_path = "data/";
+  bool wal_fsync = false;
   bool remote_write_receiver = true;
   int64_t max_request_bytes = 64 << 20;
   int64_t samples_per_chunk = 240;
   std::string log_level = "info";
 
-  FlagSet flags("tocsin-tsdb",
-                "A compact time-series store: Prometheus remote write and text import in.\n"
-                "This version keeps data in memory only; persistence is being built.");
+  FlagSet flags(
+      "tocsin-tsdb",
+      "A compact time-series store: Prometheus remote write and text import in.\n"
+      "Samples go to a write-ahead log, replayed at start; RocksDB chunk storage is being built.");
   flags.String("web.listen-address", &web.listen_address,
                "Address to listen on for the API and remote write.");
   flags.String("storage.tsdb.path", &storage_path,
-               "Base path for metrics storage (not used yet: memory only).");
+               "Base path for metrics storage (the write-ahead log is <path>/wal).");
+  flags.Bool("storage.tsdb.wal-fsync-every-commit", &wal_fsync,
+             "fsync the write-ahead log before acknowledging each write: survives power loss. "
+             "Without it a crash of "
+             "the process loses nothing acknowledged; a power cut may lose the last seconds.");
   flags.Bool("web.enable-remote-write-receiver", &remote_write_receiver,
              "Accept remote write on /api/v1/write.");
   flags.Int("web.max-request-bytes", &max_request_bytes,
@@ -44,7 +57,6 @@ int main(int argc, char** argv) {
   flags.String("log.level", &log_level,
                "Only log messages with the given severity or above: debug, info, warn, error.");
   if (int rc = flags.ParseCommandLine(argc, argv, kVersion); rc >= 0) return rc;
-  Status st;
   log::Level level;
   if (!log::ParseLevel(log_level, &level) || samples_per_chunk < 2 ||
       samples_per_chunk > tsdb::kMaxChunkSamples || max_request_bytes <= 0) {
@@ -56,9 +68,35 @@ int main(int argc, char** argv) {
   log::SetLevel(level);
 
   log::Info("Starting tocsin-tsdb", {{"version", kVersion}});
-  log::Warn("Storage is in memory only in this version: data is lost when the process stops");
-  tsdb::Head head(tsdb::HeadOptions{.samples_per_chunk = static_cast<int>(samples_per_chunk)});
-  tsdb::api::IngestHandlers ingest(&head,
+  log::Warn(
+      "This version keeps samples in memory and in its write-ahead log only: memory grows with the "
+      "data "
+      "until chunks are persisted to RocksDB (being built)");
+  if (::mkdir(storage_path.c_str(), 0755) != 0 && errno != EEXIST) {
+    log::Error("Cannot create the storage directory",
+               {{"path", storage_path}, {"err", std::strerror(errno)}});
+    return 1;
+  }
+  tsdb::HeadOptions head_options;
+  head_options.samples_per_chunk = static_cast<int>(samples_per_chunk);
+  head_options.wal_dir = JoinPath(storage_path, "wal");
+  head_options.wal.fsync_every_commit = wal_fsync;
+  auto replay_start = std::chrono::steady_clock::now();
+  std::unique_ptr<tsdb::Head> head;
+  Status st = tsdb::Head::Open(head_options, &head);
+  if (!st.ok()) {
+    log::Error("Cannot open the head", {{"err", st.ToString()}});
+    return 1;
+  }
+  double replay_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - replay_start).count();
+  log::Info("Write-ahead log replayed",
+            {{"dir", head_options.wal_dir},
+             {"samples", std::to_string(head->replayed_samples())},
+             {"series", std::to_string(head->Stats().series)},
+             {"torn_record_dropped", head->replay_dropped_torn_record() ? "true" : "false"},
+             {"seconds", std::to_string(replay_s)}});
+  tsdb::api::IngestHandlers ingest(head.get(),
                                    {.max_decoded_bytes = static_cast<size_t>(max_request_bytes)});
 
   web.max_body_bytes = static_cast<size_t>(max_request_bytes);

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 need_peers prometheus
 start_on_free_port ep exporter -/healthy "$TOCSIN_EXPORTER" --web.listen-address=127.0.0.1:PORT
-start_on_free_port tp tsdb -/ready "$TOCSIN_TSDB" --web.listen-address=127.0.0.1:PORT
+start_on_free_port tp tsdb -/ready "$TOCSIN_TSDB" --web.listen-address=127.0.0.1:PORT --storage.tsdb.path="$WORK/tsdb"
 cat >"$WORK/prometheus.yml" <<YAML
 global:
   scrape_interval: 1s

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 
 namespace tocsin::tsdb {
 
@@ -22,8 +23,10 @@ std::string_view AppendErrorName(AppendError e) {
 }
 
 struct Head::MemSeries {
-  explicit MemSeries(labels::Labels l) : labels(std::move(l)) {}
+  MemSeries(labels::Labels l, uint32_t series_id) : labels(std::move(l)), id(series_id) {}
   const labels::Labels labels;
+  const uint32_t id;
+  std::atomic<bool> logged{false};  // its labels are in the WAL
   std::mutex mu;
   struct Closed {
     TimestampMs mint, maxt;
@@ -39,6 +42,12 @@ struct Head::MemSeries {
 };
 
 namespace {
+
+// WAL record types (FROZEN values).
+constexpr char kSeriesRecord = 1;   // [u32 series id][labels bytes]
+constexpr char kSamplesRecord = 2;  // repeated [u32 series id][i64 t][f64 v bits]
+
+void Put(std::string* dst, const void* p, size_t n) { dst->append(static_cast<const char*>(p), n); }
 
 // Whether sample (t, v) may follow a series whose newest sample is (last_t, last_v).
 AppendError Check(bool has, TimestampMs last_t, uint64_t last_v, TimestampMs t, double v,
@@ -103,6 +112,30 @@ class HeadAppender : public Appender {
 
  public:
   Status Commit() override {
+    std::lock_guard<std::mutex> commit_lock(head_->commit_mu_);
+    if (head_->wal_ && !pending_.empty()) {
+      record_.clear();
+      for (const Pending& p : pending_) {
+        if (p.series->logged.load(std::memory_order_acquire)) continue;
+        record_.assign(1, kSeriesRecord);
+        Put(&record_, &p.series->id, 4);
+        record_.append(p.series->labels.bytes());
+        TOCSIN_RETURN_IF_ERROR(head_->wal_->Append(record_));
+        p.series->logged.store(true, std::memory_order_release);
+      }
+      record_.assign(1, kSamplesRecord);
+      for (const Pending& p : pending_) {
+        uint64_t bits = std::bit_cast<uint64_t>(p.v);
+        Put(&record_, &p.series->id, 4);
+        Put(&record_, &p.t, 8);
+        Put(&record_, &bits, 8);
+      }
+      Status st = head_->wal_->Append(record_);
+      if (!st.ok()) {
+        Rollback();
+        return st.WithContext("write-ahead log");
+      }
+    }
     for (const Pending& p : pending_) {
       std::lock_guard<std::mutex> lock(p.series->mu);
       bool skip;
@@ -147,11 +180,64 @@ class HeadAppender : public Appender {
     double v;
   };
   Head* head_;
+  std::string record_;
   std::vector<Pending> pending_;
   std::unordered_map<Head::MemSeries*, Pending> newest_;
 };
 
-Head::Head(HeadOptions options) : options_(options) {}
+Head::Head(HeadOptions options) : options_(std::move(options)) {}
+
+Status Head::Open(HeadOptions options, std::unique_ptr<Head>* out) {
+  auto head = std::make_unique<Head>(options);
+  if (!options.wal_dir.empty()) {
+    // Replay through an ordinary appender (no WAL attached yet): the same checks accept the
+    // same samples they accepted the first time.
+    std::unordered_map<uint32_t, SeriesRef> refs;  // WAL series id -> series
+    auto app = head->NewAppender();
+    uint64_t replayed = 0;
+    Status st = Wal::Replay(
+        options.wal_dir,
+        [&](std::string_view rec) -> Status {
+          if (rec.empty()) return Status::Corruption("empty WAL record");
+          std::string_view body = rec.substr(1);
+          if (rec[0] == kSeriesRecord) {
+            if (body.size() < 4) return Status::Corruption("short series record");
+            uint32_t id;
+            std::memcpy(&id, body.data(), 4);
+            labels::Labels l;
+            TOCSIN_RETURN_IF_ERROR(labels::Labels::FromBytes(body.substr(4), &l));
+            MemSeries* s = head->GetOrCreate(l);
+            s->logged.store(true);
+            refs[id] = reinterpret_cast<SeriesRef>(s);
+            return Status::Ok();
+          }
+          if (rec[0] != kSamplesRecord || body.size() % 20 != 0) {
+            return Status::Corruption("unknown or malformed record type " +
+                                      std::to_string(static_cast<int>(rec[0])));
+          }
+          for (size_t off = 0; off < body.size(); off += 20) {
+            uint32_t id;
+            int64_t t;
+            uint64_t bits;
+            std::memcpy(&id, body.data() + off, 4);
+            std::memcpy(&t, body.data() + off + 4, 8);
+            std::memcpy(&bits, body.data() + off + 12, 8);
+            auto it = refs.find(id);
+            if (it == refs.end())
+              return Status::Corruption("sample of unknown series " + std::to_string(id));
+            if (app->AppendRef(it->second, t, std::bit_cast<double>(bits)) == AppendError::kNone)
+              ++replayed;
+          }
+          return app->Commit();
+        },
+        &head->torn_);
+    TOCSIN_RETURN_IF_ERROR(st.WithContext("replaying the write-ahead log"));
+    head->replayed_ = replayed;
+    TOCSIN_RETURN_IF_ERROR(Wal::Open(options.wal_dir, options.wal, &head->wal_));
+  }
+  *out = std::move(head);
+  return Status::Ok();
+}
 Head::~Head() = default;
 
 std::unique_ptr<Appender> Head::NewAppender() { return std::make_unique<HeadAppender>(this); }
@@ -166,7 +252,7 @@ Head::MemSeries* Head::GetOrCreate(const labels::Labels& l) {
   auto [it, inserted] = by_labels_.try_emplace(l.bytes(), static_cast<uint32_t>(series_.size()));
   if (!inserted) return series_[it->second].get();
   uint32_t id = it->second;
-  series_.push_back(std::make_unique<MemSeries>(l));
+  series_.push_back(std::make_unique<MemSeries>(l, id));
   // Ids grow, so appending keeps every postings list sorted.
   l.ForEach([&](std::string_view n, std::string_view v) {
     postings_[std::string(n)][std::string(v)].push_back(id);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tsdb/storage/interface.h"
+#include "tsdb/storage/wal.h"
 
 namespace tocsin::tsdb {
 
@@ -23,6 +24,9 @@ struct HeadOptions {
   // 15 s; longer chunks compress better (docs/PERFORMANCE.md), shorter ones decode less for
   // short queries.
   int samples_per_chunk = 240;
+  // Write-ahead log directory; empty keeps the head in memory only.
+  std::string wal_dir;
+  WalOptions wal;
 };
 
 struct HeadStats {
@@ -36,12 +40,19 @@ struct HeadStats {
 
 class Head : public Storage {
  public:
+  // A head without a write-ahead log (options.wal_dir is ignored).
   explicit Head(HeadOptions options = {});
+  // A head that replays options.wal_dir, then logs every commit there before applying it.
+  // Replay errors name the segment and offset.
+  static Status Open(HeadOptions options, std::unique_ptr<Head>* out);
   ~Head() override;
 
   std::unique_ptr<Appender> NewAppender() override;
   std::unique_ptr<Querier> NewQuerier() override;
   HeadStats Stats() const;
+  // Samples replayed from the WAL at Open(), and whether a torn record was dropped.
+  uint64_t replayed_samples() const { return replayed_; }
+  bool replay_dropped_torn_record() const { return torn_; }
 
   struct MemSeries;  // opaque; public only for the appender and querier in head.cc
 
@@ -56,6 +67,12 @@ class Head : public Storage {
   void CloseChunk(MemSeries* s);  // REQUIRES: s->mu held
 
   HeadOptions options_;
+  std::unique_ptr<Wal> wal_;
+  // Serializes WAL writes with applying them, so replay sees samples in the order they were
+  // applied and accepts exactly what was accepted.
+  std::mutex commit_mu_;
+  uint64_t replayed_ = 0;
+  bool torn_ = false;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, uint32_t> by_labels_;                           // GUARDED_BY(mu_)
   std::vector<std::unique_ptr<MemSeries>> series_;                                // GUARDED_BY(mu_)

@@ -11,6 +11,12 @@ namespace {
 using labels::Labels;
 using labels::Matcher;
 
+HeadOptions ChunkOpts(int samples_per_chunk) {
+  HeadOptions o;
+  o.samples_per_chunk = samples_per_chunk;
+  return o;
+}
+
 Labels L(std::vector<std::pair<std::string, std::string>> p) {
   Labels l;
   EXPECT_TRUE(Labels::FromPairs(std::move(p), &l).ok());
@@ -44,7 +50,7 @@ std::vector<Got> Query(Head& h, TimestampMs mint, TimestampMs maxt, std::vector<
 }
 
 TEST(Head, AppendAcrossChunkClosesAndQueryRanges) {
-  Head h(HeadOptions{.samples_per_chunk = 100});
+  Head h(ChunkOpts(100));
   auto app = h.NewAppender();
   for (int i = 0; i < 1000; ++i) {
     TimestampMs t = 1'000'000 + i * 15'000;
@@ -141,7 +147,7 @@ TEST(Head, RejectionsAreCountedByReason) {
 }
 
 TEST(Head, RollbackDiscardsAndSeekFindsSamples) {
-  Head h(HeadOptions{.samples_per_chunk = 10});
+  Head h(ChunkOpts(10));
   auto app = h.NewAppender();
   Labels s = L({{"__name__", "x"}});
   for (int i = 0; i < 50; ++i) app->Append(s, i * 10, i);
@@ -164,7 +170,7 @@ TEST(Head, RollbackDiscardsAndSeekFindsSamples) {
 }
 
 TEST(Head, ConcurrentAppendersAndQueriers) {
-  Head h(HeadOptions{.samples_per_chunk = 50});
+  Head h(ChunkOpts(50));
   std::atomic<bool> done{false};
   std::thread reader([&] {
     std::vector<Matcher> ms = {M(Matcher::Type::kRegexp, "__name__", "m.*")};

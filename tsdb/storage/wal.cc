@@ -1,0 +1,149 @@
+#include "tsdb/storage/wal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "common/base/file.h"
+#include "common/base/strings.h"
+
+namespace tocsin::tsdb {
+
+namespace {
+
+constexpr size_t kHeader = 8;
+
+std::string SegmentName(uint32_t index) {
+  char b[16];
+  std::snprintf(b, sizeof b, "%08u", index);
+  return b;
+}
+
+uint32_t Crc(std::string_view p) {
+  return static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(p.data()), static_cast<uInt>(p.size())));
+}
+
+void PutU32(char* dst, uint32_t v) {
+  for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>(v >> (8 * i));
+}
+
+uint32_t GetU32(const char* p) {
+  auto b = reinterpret_cast<const unsigned char*>(p);
+  return b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+}
+
+Status Segments(const std::string& dir, std::vector<uint32_t>* out) {
+  out->clear();
+  std::vector<std::string> names;
+  Status st = ListDir(dir, &names);
+  if (st.code() == Status::Code::kNotFound) return Status::Ok();
+  TOCSIN_RETURN_IF_ERROR(st);
+  for (const std::string& n : names) {
+    uint64_t i;
+    if (n.size() == 8 && ParseUint64(n, &i) && i > 0 && i < UINT32_MAX)
+      out->push_back(static_cast<uint32_t>(i));
+  }
+  std::sort(out->begin(), out->end());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Wal::Open(const std::string& dir, WalOptions options, std::unique_ptr<Wal>* out) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return Status::FromErrno("mkdir " + dir, errno);
+  std::vector<uint32_t> segs;
+  TOCSIN_RETURN_IF_ERROR(Segments(dir, &segs));
+  std::unique_ptr<Wal> w(new Wal(dir, options));
+  // Always start a fresh segment: the last one may end in a torn record.
+  TOCSIN_RETURN_IF_ERROR(w->OpenSegment(segs.empty() ? 1 : segs.back() + 1));
+  *out = std::move(w);
+  return Status::Ok();
+}
+
+Wal::~Wal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status Wal::OpenSegment(uint32_t index) {
+  if (fd_ >= 0) ::close(fd_);
+  std::string path = dir_ + "/" + SegmentName(index);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) return Status::FromErrno("open " + path, errno);
+  // Make the new file's name durable too.
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  segment_ = index;
+  segment_size_ = 0;
+  return Status::Ok();
+}
+
+Status Wal::Append(std::string_view payload) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (segment_size_ > 0 && segment_size_ + kHeader + payload.size() > options_.segment_bytes) {
+    if (options_.fsync_every_commit) ::fdatasync(fd_);
+    TOCSIN_RETURN_IF_ERROR(OpenSegment(segment_ + 1));
+  }
+  buf_.resize(kHeader);
+  PutU32(buf_.data(), static_cast<uint32_t>(payload.size()));
+  PutU32(buf_.data() + 4, Crc(payload));
+  buf_.append(payload);
+  size_t done = 0;
+  while (done < buf_.size()) {
+    ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno("write WAL segment " + SegmentName(segment_), errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (options_.fsync_every_commit && ::fdatasync(fd_) != 0) {
+    return Status::FromErrno("fdatasync WAL segment " + SegmentName(segment_), errno);
+  }
+  segment_size_ += buf_.size();
+  bytes_ += buf_.size();
+  return Status::Ok();
+}
+
+Status Wal::Replay(const std::string& dir, const std::function<Status(std::string_view)>& fn,
+                   bool* torn) {
+  *torn = false;
+  std::vector<uint32_t> segs;
+  TOCSIN_RETURN_IF_ERROR(Segments(dir, &segs));
+  std::string data;
+  for (size_t s = 0; s < segs.size(); ++s) {
+    std::string path = dir + "/" + SegmentName(segs[s]);
+    TOCSIN_RETURN_IF_ERROR(ReadFile(path, &data, size_t{4} << 30));
+    size_t off = 0;
+    while (off < data.size()) {
+      bool whole = data.size() - off >= kHeader;
+      uint32_t len = whole ? GetU32(data.data() + off) : 0;
+      whole = whole && data.size() - off - kHeader >= len;
+      std::string_view payload =
+          whole ? std::string_view(data).substr(off + kHeader, len) : std::string_view();
+      if (!whole || Crc(payload) != GetU32(data.data() + off + 4)) {
+        // Every segment but the newest was closed cleanly; the newest may end mid-record, and
+        // an older one too when the process died just before rotating (a segment is only
+        // replaced after a crash by opening a new one).
+        *torn = true;
+        break;
+      }
+      TOCSIN_RETURN_IF_ERROR(fn(payload).WithContext(path + " at byte " + std::to_string(off)));
+      off += kHeader + len;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace tocsin::tsdb

@@ -1,0 +1,58 @@
+#pragma once
+// The head's write-ahead log: every committed batch is written here before it becomes visible,
+// so that a sample acknowledged to a writer survives kill -9 (and, with fsync, a power cut).
+//
+// Layout: numbered segment files 00000001, 00000002, ... in one directory. A record is
+//   [u32 length of payload, little-endian][u32 CRC-32 of payload][payload]
+// A torn or corrupt tail (a crash mid-write) ends replay at the last whole record of the last
+// segment; corruption anywhere else is an error naming the segment and offset.
+// Thread-safety: Append() and Sync() may be called from any thread (serialized inside).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "common/base/status.h"
+
+namespace tocsin::tsdb {
+
+struct WalOptions {
+  // fsync after every committed batch (durable across power loss) or leave flushing to the
+  // kernel (durable across process crashes, which is what kill -9 tests).
+  bool fsync_every_commit = false;
+  size_t segment_bytes = 128 << 20;
+};
+
+class Wal {
+ public:
+  // Creates dir if needed and opens a new segment after the existing ones.
+  static Status Open(const std::string& dir, WalOptions options, std::unique_ptr<Wal>* out);
+  ~Wal();
+
+  // Appends one record; with fsync_every_commit, returns after it is on disk.
+  Status Append(std::string_view payload);
+  // Calls fn for every record of every segment in order. A torn tail of the last segment is
+  // not an error; *torn is set when one was dropped.
+  static Status Replay(const std::string& dir, const std::function<Status(std::string_view)>& fn,
+                       bool* torn);
+
+  uint64_t bytes_written() const { return bytes_; }
+
+ private:
+  Wal(std::string dir, WalOptions options) : dir_(std::move(dir)), options_(options) {}
+  Status OpenSegment(uint32_t index);
+
+  std::string dir_;
+  WalOptions options_;
+  std::mutex mu_;
+  int fd_ = -1;              // GUARDED_BY(mu_)
+  uint32_t segment_ = 0;     // GUARDED_BY(mu_)
+  size_t segment_size_ = 0;  // GUARDED_BY(mu_)
+  uint64_t bytes_ = 0;       // GUARDED_BY(mu_)
+  std::string buf_;          // GUARDED_BY(mu_)
+};
+
+}  // namespace tocsin::tsdb
