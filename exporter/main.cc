@@ -131,10 +131,7 @@ int main(int argc, char** argv) {
   server.router().Handle(telemetry_path,
                          [&](const http::Request& r) { return exp.HandleMetrics(r); });
   server.router().Handle("/probe", [&](const http::Request& r) { return prober.Handle(r); });
-  server.router().Handle(
-      "/-/healthy", [](const http::Request&) { return http::Response::Text(200, "Healthy.\n"); });
-  server.router().Handle(
-      "/-/ready", [](const http::Request&) { return http::Response::Text(200, "Ready.\n"); });
+  server.router().HandleHealth();
   server.router().Handle("/", [&](const http::Request&) {
     http::Response r;
     r.content_type = "text/html; charset=utf-8";
@@ -152,8 +149,6 @@ int main(int argc, char** argv) {
     log::Error("Failed to start the web server", {{"err", st.ToString()}});
     return 1;
   }
-  log::Info("Listening on",
-            {{"address", web.listen_address}, {"port", std::to_string(server.port())}});
   int sig = signals.Wait();
   log::Info("Shutting down", {{"signal", std::to_string(sig)}});
   server.Stop();

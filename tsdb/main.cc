@@ -109,17 +109,12 @@ int main(int argc, char** argv) {
   server.router().Handle("/api/v1/import/prometheus",
                          [&](const http::Request& r) { return ingest.Import(r); });
   server.router().Handle("/metrics", [&](const http::Request& r) { return ingest.Metrics(r); });
-  server.router().Handle(
-      "/-/healthy", [](const http::Request&) { return http::Response::Text(200, "Healthy.\n"); });
-  server.router().Handle(
-      "/-/ready", [](const http::Request&) { return http::Response::Text(200, "Ready.\n"); });
+  server.router().HandleHealth();
   st = server.Start();
   if (!st.ok()) {
     log::Error("Failed to start the web server", {{"err", st.ToString()}});
     return 1;
   }
-  log::Info("Listening on",
-            {{"address", web.listen_address}, {"port", std::to_string(server.port())}});
   for (;;) {
     int sig = signals.Wait();
     if (sig == SIGHUP) {

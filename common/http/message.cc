@@ -116,6 +116,11 @@ void Router::HandlePrefix(std::string prefix, Handler h) {
   prefix_.emplace_back(std::move(prefix), std::move(h));
 }
 
+void Router::HandleHealth() {
+  Handle("/-/healthy", [](const Request&) { return Response::Text(200, "Healthy.\n"); });
+  Handle("/-/ready", [](const Request&) { return Response::Text(200, "Ready.\n"); });
+}
+
 Response Router::Dispatch(const Request& req) const {
   for (const auto& [p, h] : exact_) {
     if (p == req.path) return h(req);

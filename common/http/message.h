@@ -66,6 +66,8 @@ class Router {
   void Handle(std::string path, Handler h);
   void HandlePrefix(std::string prefix, Handler h);
   Response Dispatch(const Request& req) const;
+  // /-/healthy and /-/ready answering 200, as every Prometheus component does.
+  void HandleHealth();
 
  private:
   std::vector<std::pair<std::string, Handler>> exact_;

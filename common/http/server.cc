@@ -265,6 +265,7 @@ Status Server::Start() {
   for (int i = 0; i < std::max(1, impl_->opts.io_threads); ++i) {
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   }
+  log::Info("Listening on", {{"address", addr}, {"port", std::to_string(impl_->port)}});
   return Status::Ok();
 }
 

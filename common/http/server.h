@@ -50,7 +50,8 @@ class Server {
 
   Router& router() { return router_; }
 
-  // Binds and starts serving. Errors name the address.
+  // Binds and starts serving, and logs "Listening on" with the bound port. Errors name the
+  // address.
   Status Start();
   // The bound port (useful with port 0). REQUIRES: Start() succeeded.
   int port() const;
