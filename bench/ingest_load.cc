@@ -2,6 +2,8 @@
 // snappy + protobuf, series sharded over connections) or as a bulk import (text with ms
 // timestamps), from several connections, and prints "samples elapsed_s samples_per_s".
 //   ingest_load URL DATASET.prom remote_write|import [BATCH=2000] [CONNECTIONS=2]
+// DATASET may also be "synthetic:N": N node_exporter-shaped series (6 labels) with 2 samples
+// each, for memory-per-series measurements.
 // Request bodies are built before the clock starts.
 #include <snappy.h>
 
@@ -41,7 +43,21 @@ int main(int argc, char** argv) {
   size_t batch = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 2000;
   int conns = argc > 5 ? std::atoi(argv[5]) : 2;
   std::string text;
-  if (!tocsin::ReadFile(argv[2], &text, size_t{4} << 30).ok()) {
+  std::string_view dataset = argv[2];
+  if (dataset.starts_with("synthetic:")) {
+    size_t n = std::strtoul(argv[2] + 10, nullptr, 10);
+    static const char* kModes[] = {"user", "system",  "idle",  "iowait",
+                                   "irq",  "softirq", "steal", "nice"};
+    for (int t = 0; t < 2; ++t) {
+      for (size_t i = 0; i < n; ++i) {
+        text += "node_cpu_seconds_total{cpu=\"" + std::to_string(i % 64) + "\",mode=\"" +
+                kModes[i % 8] + "\",instance=\"host-" + std::to_string(i / 512) +
+                ":9100\",job=\"node\",datacenter=\"dc" + std::to_string(i % 3) + "\",rack=\"r" +
+                std::to_string((i / 64) % 50) + "\"} " + std::to_string(i + t) + " " +
+                std::to_string(1700000000000 + t * 15000) + "\n";
+      }
+    }
+  } else if (!tocsin::ReadFile(argv[2], &text, size_t{4} << 30).ok()) {
     std::fprintf(stderr, "cannot read %s\n", argv[2]);
     return 1;
   }
