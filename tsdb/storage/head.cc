@@ -249,10 +249,11 @@ Head::MemSeries* Head::GetOrCreate(const labels::Labels& l) {
     if (it != by_labels_.end()) return series_[it->second].get();
   }
   std::unique_lock<std::shared_mutex> lock(mu_);
-  auto [it, inserted] = by_labels_.try_emplace(l.bytes(), static_cast<uint32_t>(series_.size()));
-  if (!inserted) return series_[it->second].get();
-  uint32_t id = it->second;
+  auto found = by_labels_.find(l.bytes());
+  if (found != by_labels_.end()) return series_[found->second].get();
+  auto id = static_cast<uint32_t>(series_.size());
   series_.push_back(std::make_unique<MemSeries>(l, id));
+  by_labels_.emplace(series_.back()->labels.bytes(), id);
   // Ids grow, so appending keeps every postings list sorted.
   l.ForEach([&](std::string_view n, std::string_view v) {
     postings_[std::string(n)][std::string(v)].push_back(id);

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -74,7 +75,9 @@ class Head : public Storage {
   uint64_t replayed_ = 0;
   bool torn_ = false;
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, uint32_t> by_labels_;                           // GUARDED_BY(mu_)
+  // Keys view the series' own label bytes (series live as long as the head), so each label set
+  // is stored once.
+  std::unordered_map<std::string_view, uint32_t> by_labels_;                      // GUARDED_BY(mu_)
   std::vector<std::unique_ptr<MemSeries>> series_;                                // GUARDED_BY(mu_)
   std::map<std::string, std::map<std::string, std::vector<uint32_t>>> postings_;  // GUARDED_BY(mu_)
 
