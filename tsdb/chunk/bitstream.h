@@ -30,10 +30,6 @@ class BitWriter {
       n -= take;
     }
   }
-  // Bits still free in the last byte (0..7); 0 when byte aligned.
-  int free_bits() const { return free_; }
-  // Resumes writing after a chunk whose last byte has `free_bits` unused low bits.
-  void Resume(int free_bits) { free_ = free_bits; }
 
  private:
   std::string* dst_;
@@ -67,8 +63,6 @@ class BitReader {
     return v;
   }
   bool overflow() const { return overflow_; }
-  size_t bit_position() const { return pos_; }
-  void Seek(size_t bit) { pos_ = bit; }
 
  private:
   std::string_view in_;
