@@ -1,15 +1,18 @@
 // tocsin-tsdb: a compact time-series store speaking Prometheus's protocols.
-// This version accepts remote write and text import into the in-memory head, logs every
-// commit to a write-ahead log that is replayed at start, and serves its own metrics. Chunk
-// persistence to RocksDB, scraping and the query API are the next steps (issues 3 and 4).
+// Remote write and text import go into the head (write-ahead log first); closed chunks, the
+// series index and periodic checkpoints go to RocksDB under <path>/db; retention drops whole
+// days. The metadata and admin API serve from the head. Scraping and PromQL come next.
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "common/base/file.h"
 #include "common/base/flags.h"
@@ -17,6 +20,7 @@
 #include "common/base/signals.h"
 #include "common/http/server.h"
 #include "tsdb/api/ingest_handlers.h"
+#include "tsdb/api/metadata_handlers.h"
 #include "tsdb/storage/head.h"
 
 using namespace tocsin;
@@ -35,15 +39,34 @@ int main(int argc, char** argv) {
   int64_t max_request_bytes = 64 << 20;
   int64_t samples_per_chunk = 240;
   std::string log_level = "info";
+  std::chrono::milliseconds retention_time = std::chrono::hours(24 * 15);
+  std::string retention_size = "0";
+  std::chrono::milliseconds checkpoint_interval = std::chrono::minutes(10);
+  std::string checkpoint_wal_size = "256MB";
+  bool admin_api = false;
 
   FlagSet flags(
       "tocsin-tsdb",
-      "A compact time-series store: Prometheus remote write and text import in.\n"
-      "Samples go to a write-ahead log, replayed at start; RocksDB chunk storage is being built.");
+      "A compact time-series store: Prometheus remote write and text import in, the Prometheus\n"
+      "metadata API out. Samples go to a write-ahead log, then to compressed chunks in RocksDB.");
   flags.String("web.listen-address", &web.listen_address,
                "Address to listen on for the API and remote write.");
   flags.String("storage.tsdb.path", &storage_path,
-               "Base path for metrics storage (the write-ahead log is <path>/wal).");
+               "Base path for metrics storage: <path>/wal (write-ahead log), <path>/db (RocksDB), "
+               "<path>/snapshots.");
+  flags.Duration("storage.tsdb.retention.time", &retention_time,
+                 "How long to retain samples (whole days are dropped once entirely older). 0: "
+                 "forever.");
+  flags.String("storage.tsdb.retention.size", &retention_size,
+               "Most bytes of storage to keep (WAL and database; units B KB MB GB TB PB EB). The "
+               "oldest days go first; 0 disables.");
+  flags.Duration("storage.tsdb.checkpoint-interval", &checkpoint_interval,
+                 "How often the head is persisted and the write-ahead log truncated (shorter: "
+                 "faster restarts, more writes).");
+  flags.String("storage.tsdb.checkpoint-wal-size", &checkpoint_wal_size,
+               "Also checkpoint once the write-ahead log holds this many bytes.");
+  flags.Bool("web.enable-admin-api", &admin_api,
+             "Enable the admin endpoints: snapshot, delete_series, clean_tombstones.");
   flags.Bool("storage.tsdb.wal-fsync-every-commit", &wal_fsync,
              "fsync the write-ahead log before acknowledging each write: survives power loss. "
              "Without it a crash of "
@@ -58,6 +81,15 @@ int main(int argc, char** argv) {
                "Only log messages with the given severity or above: debug, info, warn, error.");
   if (int rc = flags.ParseCommandLine(argc, argv, kVersion); rc >= 0) return rc;
   log::Level level;
+  uint64_t retention_bytes = 0, checkpoint_wal_bytes = 0;
+  if (!ParseByteSize(retention_size, &retention_bytes) ||
+      !ParseByteSize(checkpoint_wal_size, &checkpoint_wal_bytes)) {
+    std::fprintf(stderr,
+                 "tocsin-tsdb: invalid --storage.tsdb.retention.size or "
+                 "--storage.tsdb.checkpoint-wal-size (e.g. 512MB, 10GB)\n");
+    return 2;
+  }
+  if (checkpoint_interval.count() <= 0) checkpoint_interval = std::chrono::minutes(10);
   if (!log::ParseLevel(log_level, &level) || samples_per_chunk < 2 ||
       samples_per_chunk > tsdb::kMaxChunkSamples || max_request_bytes <= 0) {
     std::fprintf(stderr,
@@ -68,10 +100,6 @@ int main(int argc, char** argv) {
   log::SetLevel(level);
 
   log::Info("Starting tocsin-tsdb", {{"version", kVersion}});
-  log::Warn(
-      "This version keeps samples in memory and in its write-ahead log only: memory grows with the "
-      "data "
-      "until chunks are persisted to RocksDB (being built)");
   if (::mkdir(storage_path.c_str(), 0755) != 0 && errno != EEXIST) {
     log::Error("Cannot create the storage directory",
                {{"path", storage_path}, {"err", std::strerror(errno)}});
@@ -81,6 +109,7 @@ int main(int argc, char** argv) {
   head_options.samples_per_chunk = static_cast<int>(samples_per_chunk);
   head_options.wal_dir = JoinPath(storage_path, "wal");
   head_options.wal.fsync_every_commit = wal_fsync;
+  head_options.db_dir = JoinPath(storage_path, "db");
   auto replay_start = std::chrono::steady_clock::now();
   std::unique_ptr<tsdb::Head> head;
   Status st = tsdb::Head::Open(head_options, &head);
@@ -90,14 +119,82 @@ int main(int argc, char** argv) {
   }
   double replay_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - replay_start).count();
-  log::Info("Write-ahead log replayed",
-            {{"dir", head_options.wal_dir},
+  log::Info("Storage opened",
+            {{"path", storage_path},
              {"samples", std::to_string(head->replayed_samples())},
              {"series", std::to_string(head->Stats().series)},
              {"torn_record_dropped", head->replay_dropped_torn_record() ? "true" : "false"},
              {"seconds", std::to_string(replay_s)}});
   tsdb::api::IngestHandlers ingest(head.get(),
                                    {.max_decoded_bytes = static_cast<size_t>(max_request_bytes)});
+
+  tsdb::api::MetadataOptions meta_options;
+  meta_options.admin_enabled = admin_api;
+  meta_options.snapshot_dir = JoinPath(storage_path, "snapshots");
+  meta_options.version = kVersion;
+  meta_options.flags = {
+      {"web.listen-address", web.listen_address},
+      {"storage.tsdb.path", storage_path},
+      {"storage.tsdb.retention.time", FormatDuration(retention_time)},
+      {"storage.tsdb.retention.size", retention_size},
+      {"storage.tsdb.wal-fsync-every-commit", wal_fsync ? "true" : "false"},
+      {"storage.tsdb.samples-per-chunk", std::to_string(samples_per_chunk)},
+      {"web.enable-admin-api", admin_api ? "true" : "false"},
+      {"web.enable-remote-write-receiver", remote_write_receiver ? "true" : "false"},
+  };
+  tsdb::api::MetadataHandlers metadata(head.get(), meta_options);
+
+  // Maintenance: checkpoints (by time or WAL size) and retention, beside ingestion.
+  std::mutex maint_mu;
+  std::condition_variable maint_cv;
+  bool maint_stop = false;
+  std::thread maintenance([&] {
+    using Clock = std::chrono::steady_clock;
+    auto last_checkpoint = Clock::now(), last_retention = Clock::time_point();
+    std::unique_lock<std::mutex> lock(maint_mu);
+    while (!maint_cv.wait_for(lock, std::chrono::seconds(5), [&] { return maint_stop; })) {
+      lock.unlock();
+      if (Clock::now() - last_checkpoint >= checkpoint_interval ||
+          head->Stats().wal_bytes >= checkpoint_wal_bytes) {
+        last_checkpoint = Clock::now();
+        Status cst = head->Checkpoint();
+        if (!cst.ok()) {
+          log::Error("Checkpoint failed", {{"err", cst.ToString()}});
+        } else {
+          log::Debug("Checkpoint written",
+                     {{"seconds", std::to_string(head->Stats().last_checkpoint_seconds)}});
+        }
+      }
+      if (Clock::now() - last_retention >= std::chrono::minutes(1)) {
+        last_retention = Clock::now();
+        tsdb::RetentionPolicy policy;
+        if (retention_time.count() > 0) {
+          policy.keep_after = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count() -
+                              retention_time.count();
+        }
+        policy.max_bytes = retention_bytes;
+        uint64_t before = head->Stats().retention_blocks_dropped;
+        Status rst = head->ApplyRetention(policy);
+        if (!rst.ok()) {
+          log::Error("Retention failed", {{"err", rst.ToString()}});
+        } else if (uint64_t after = head->Stats().retention_blocks_dropped; after > before) {
+          log::Info("Retention dropped old days", {{"days", std::to_string(after - before)}});
+        }
+      }
+      lock.lock();
+    }
+  });
+
+  auto stop_maintenance = [&] {
+    {
+      std::lock_guard<std::mutex> lock(maint_mu);
+      maint_stop = true;
+    }
+    maint_cv.notify_all();
+    maintenance.join();
+  };
 
   web.max_body_bytes = static_cast<size_t>(max_request_bytes);
   web.worker_threads = 2;
@@ -109,10 +206,12 @@ int main(int argc, char** argv) {
   server.router().Handle("/api/v1/import/prometheus",
                          [&](const http::Request& r) { return ingest.Import(r); });
   server.router().Handle("/metrics", [&](const http::Request& r) { return ingest.Metrics(r); });
+  metadata.Register(&server.router());
   server.router().HandleHealth();
   st = server.Start();
   if (!st.ok()) {
     log::Error("Failed to start the web server", {{"err", st.ToString()}});
+    stop_maintenance();
     return 1;
   }
   for (;;) {
@@ -125,5 +224,10 @@ int main(int argc, char** argv) {
     break;
   }
   server.Stop();
+  stop_maintenance();
+  // A last checkpoint makes the next start fast (nothing to replay).
+  st = head->Checkpoint();
+  if (!st.ok()) log::Error("Final checkpoint failed", {{"err", st.ToString()}});
+  log::Info("Stopped");
   return 0;
 }

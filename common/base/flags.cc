@@ -49,6 +49,27 @@ bool ParseDuration(std::string_view s, std::chrono::milliseconds* out) {
   return true;
 }
 
+bool ParseByteSize(std::string_view s, uint64_t* out) {
+  if (s == "0") {
+    *out = 0;
+    return true;
+  }
+  size_t i = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  uint64_t n;
+  if (i == 0 || !ParseUint64(s.substr(0, i), &n)) return false;
+  static constexpr std::string_view kUnits[] = {"B", "KB", "MB", "GB", "TB", "PB", "EB"};
+  std::string_view unit = s.substr(i);
+  for (int k = 0; k < static_cast<int>(std::size(kUnits)); ++k) {
+    if (unit != kUnits[k]) continue;
+    uint64_t mul = uint64_t{1} << (10 * k);
+    if (n > UINT64_MAX / mul) return false;
+    *out = n * mul;
+    return true;
+  }
+  return false;
+}
+
 std::string FormatDuration(std::chrono::milliseconds d) {
   int64_t ms = d.count();
   if (ms == 0) return "0s";

@@ -19,6 +19,9 @@ namespace tocsin {
 // out of order.
 bool ParseDuration(std::string_view s, std::chrono::milliseconds* out);
 std::string FormatDuration(std::chrono::milliseconds d);
+// Parses Prometheus byte sizes: "512MB", "10GB", "1TB", "0" (units B KB MB GB TB PB EB, powers
+// of 1024 as Prometheus's units.Base2Bytes).
+bool ParseByteSize(std::string_view s, uint64_t* out);
 
 class FlagSet {
  public:

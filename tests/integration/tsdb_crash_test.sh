@@ -30,7 +30,7 @@ wait "$pid" 2>/dev/null || true
 start_on_free_port tp2 tsdb2 -/ready "$TOCSIN_TSDB" --web.listen-address=127.0.0.1:PORT --storage.tsdb.path="$data"
 have=$(curl -fsS "http://127.0.0.1:$tp2/metrics" | awk '$1 == "tocsin_tsdb_head_samples_appended_total" {print $2}')
 series=$(curl -fsS "http://127.0.0.1:$tp2/metrics" | awk '$1 == "tocsin_tsdb_head_series" {print $2}')
-replay=$(grep -o 'msg="Write-ahead log replayed".*' "$WORK/tsdb2.log")
+replay=$(grep -o 'msg="Storage opened".*' "$WORK/tsdb2.log")
 ((acked > 0)) || fail "nothing was acknowledged before the kill"
 [[ ${have%.*} -ge $acked ]] || fail "after kill -9: $have samples, $acked acknowledged ($replay)"
 [[ ${series%.*} == 100 ]] || fail "after kill -9: $series series, want 100"

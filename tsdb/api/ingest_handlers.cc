@@ -138,6 +138,26 @@ http::Response IngestHandlers::Metrics(const http::Request&) {
            static_cast<double>(s.closed_chunk_bytes));
   w.Single("tocsin_tsdb_closed_chunk_samples", "Samples in closed chunks.", MT::kGauge,
            static_cast<double>(s.closed_chunk_samples));
+  w.Single("tocsin_tsdb_chunk_write_failures_total",
+           "Closed chunks the database refused (kept in memory instead).", MT::kCounter,
+           static_cast<double>(s.chunk_write_failures));
+  w.Single("tocsin_tsdb_wal_bytes", "Bytes of write-ahead log segments on disk.", MT::kGauge,
+           static_cast<double>(s.wal_bytes));
+  w.Single("tocsin_tsdb_wal_fsyncs_total", "fsync calls on the write-ahead log.", MT::kCounter,
+           static_cast<double>(s.wal_fsyncs));
+  w.Single("tocsin_tsdb_wal_fsync_seconds_total", "Seconds spent in write-ahead log fsyncs.",
+           MT::kCounter, s.wal_fsync_seconds);
+  w.Single("tocsin_tsdb_storage_bytes", "Bytes of the chunk database (table files and memtables).",
+           MT::kGauge, static_cast<double>(s.db_bytes));
+  w.Single("tocsin_tsdb_checkpoints_total",
+           "Checkpoints written (head persisted, write-ahead log truncated).", MT::kCounter,
+           static_cast<double>(s.checkpoints));
+  w.Single("tocsin_tsdb_last_checkpoint_duration_seconds", "Duration of the last checkpoint.",
+           MT::kGauge, s.last_checkpoint_seconds);
+  w.Single("tocsin_tsdb_retention_days_dropped_total", "Days of chunks removed by retention.",
+           MT::kCounter, static_cast<double>(s.retention_blocks_dropped));
+  w.Single("tocsin_tsdb_series_deleted_total", "Series removed through the admin API.",
+           MT::kCounter, static_cast<double>(s.series_deleted));
   w.Family("tocsin_tsdb_ingest_requests_total", "Write and import requests, by path and result.",
            MT::kCounter);
   w.Sample("tocsin_tsdb_ingest_requests_total", {{"path", "/api/v1/write"}, {"result", "ok"}},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cstring>
 
 namespace tocsin::tsdb {
@@ -26,13 +27,15 @@ struct Head::MemSeries {
   MemSeries(labels::Labels l, uint32_t series_id) : labels(std::move(l)), id(series_id) {}
   const labels::Labels labels;
   const uint32_t id;
-  std::atomic<bool> logged{false};  // its labels are in the WAL
+  std::atomic<bool> logged{false};     // its labels are in the WAL (or the database)
+  std::atomic<bool> persisted{false};  // its labels are in the database
+  std::atomic<bool> deleted{false};    // unlinked by DeleteSeries; samples are dropped
   std::mutex mu;
   struct Closed {
     TimestampMs mint, maxt;
     std::shared_ptr<const std::string> bytes;
   };
-  std::vector<Closed> closed;  // GUARDED_BY(mu), in time order
+  std::vector<Closed> closed;  // GUARDED_BY(mu), in time order; only without a database
   std::string open;            // GUARDED_BY(mu): the open XOR chunk
   XorAppender appender;        // GUARDED_BY(mu), writes into `open`
   TimestampMs open_mint = 0;   // GUARDED_BY(mu)
@@ -46,6 +49,15 @@ namespace {
 // WAL record types (FROZEN values).
 constexpr char kSeriesRecord = 1;   // [u32 series id][labels bytes]
 constexpr char kSamplesRecord = 2;  // repeated [u32 series id][i64 t][f64 v bits]
+constexpr char kDeleteRecord = 3;   // repeated [u32 series id]
+
+// Head state of a series in the database (FROZEN layout, version 1):
+//   [u8 1][u8 has samples][i64 last t][u64 last value bits][open XOR chunk, may be empty]
+constexpr char kHeadStateVersion = 1;
+constexpr size_t kHeadStateSize = 1 + 1 + 8 + 8;
+
+constexpr std::string_view kMetaWalStart = "wal_start";
+constexpr std::string_view kMetaNextId = "next_series_id";
 
 void Put(std::string* dst, const void* p, size_t n) { dst->append(static_cast<const char*>(p), n); }
 
@@ -125,6 +137,7 @@ class HeadAppender : public Appender {
       }
       record_.assign(1, kSamplesRecord);
       for (const Pending& p : pending_) {
+        if (p.series->deleted.load(std::memory_order_relaxed)) continue;
         uint64_t bits = std::bit_cast<uint64_t>(p.v);
         Put(&record_, &p.series->id, 4);
         Put(&record_, &p.t, 8);
@@ -137,6 +150,7 @@ class HeadAppender : public Appender {
       }
     }
     for (const Pending& p : pending_) {
+      if (p.series->deleted.load(std::memory_order_relaxed)) continue;
       std::lock_guard<std::mutex> lock(p.series->mu);
       bool skip;
       // Another appender may have committed newer samples meanwhile.
@@ -148,6 +162,9 @@ class HeadAppender : public Appender {
       }
       if (skip) continue;
       Head::MemSeries* s = p.series;
+      // A chunk never crosses a day boundary (the database's retention unit).
+      if (s->appender.num_samples() > 0 && BlockOf(p.t) != BlockOf(s->open_mint))
+        head_->CloseChunk(s);
       if (s->appender.num_samples() == 0) {
         s->appender.Reset(&s->open);
         s->open_mint = p.t;
@@ -187,78 +204,215 @@ class HeadAppender : public Appender {
 
 Head::Head(HeadOptions options) : options_(std::move(options)) {}
 
+namespace {
+
+void PutBe32(std::string* dst, uint32_t v) {
+  for (int i = 3; i >= 0; --i) dst->push_back(static_cast<char>(v >> (8 * i)));
+}
+uint32_t GetBe32(std::string_view s) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s[static_cast<size_t>(i)]);
+  return v;
+}
+
+}  // namespace
+
 Status Head::Open(HeadOptions options, std::unique_ptr<Head>* out) {
+  if (!options.db_dir.empty() && options.wal_dir.empty())
+    return Status::InvalidArgument("a database directory needs a write-ahead log directory");
   auto head = std::make_unique<Head>(options);
-  if (!options.wal_dir.empty()) {
-    // Replay through an ordinary appender (no WAL attached yet): the same checks accept the
-    // same samples they accepted the first time.
-    std::unordered_map<uint32_t, SeriesRef> refs;  // WAL series id -> series
-    auto app = head->NewAppender();
-    uint64_t replayed = 0;
-    Status st = Wal::Replay(
-        options.wal_dir,
-        [&](std::string_view rec) -> Status {
-          if (rec.empty()) return Status::Corruption("empty WAL record");
-          std::string_view body = rec.substr(1);
-          if (rec[0] == kSeriesRecord) {
-            if (body.size() < 4) return Status::Corruption("short series record");
-            uint32_t id;
-            std::memcpy(&id, body.data(), 4);
-            labels::Labels l;
-            TOCSIN_RETURN_IF_ERROR(labels::Labels::FromBytes(body.substr(4), &l));
-            MemSeries* s = head->GetOrCreate(l);
-            s->logged.store(true);
-            refs[id] = reinterpret_cast<SeriesRef>(s);
-            return Status::Ok();
-          }
-          if (rec[0] != kSamplesRecord || body.size() % 20 != 0) {
-            return Status::Corruption("unknown or malformed record type " +
-                                      std::to_string(static_cast<int>(rec[0])));
-          }
-          for (size_t off = 0; off < body.size(); off += 20) {
-            uint32_t id;
-            int64_t t;
-            uint64_t bits;
-            std::memcpy(&id, body.data() + off, 4);
-            std::memcpy(&t, body.data() + off + 4, 8);
-            std::memcpy(&bits, body.data() + off + 12, 8);
-            auto it = refs.find(id);
-            if (it == refs.end())
-              return Status::Corruption("sample of unknown series " + std::to_string(id));
-            if (app->AppendRef(it->second, t, std::bit_cast<double>(bits)) == AppendError::kNone)
-              ++replayed;
-          }
-          return app->Commit();
-        },
-        &head->torn_);
-    TOCSIN_RETURN_IF_ERROR(st.WithContext("replaying the write-ahead log"));
-    head->replayed_ = replayed;
-    TOCSIN_RETURN_IF_ERROR(Wal::Open(options.wal_dir, options.wal, &head->wal_));
-  }
+  TOCSIN_RETURN_IF_ERROR(head->Load());
   *out = std::move(head);
   return Status::Ok();
 }
+
+Status Head::Load() {
+  uint32_t wal_start = 0;
+  if (!options_.db_dir.empty()) {
+    TOCSIN_RETURN_IF_ERROR(ChunkDb::Open(options_.db_dir, options_.db, &db_));
+    std::string meta;
+    Status st = db_->GetMeta(kMetaNextId, &meta);
+    if (st.ok() && meta.size() == 4) {
+      std::unique_lock<std::shared_mutex> lock(mu_);
+      series_.resize(GetBe32(meta), nullptr);
+    }
+    st = db_->GetMeta(kMetaWalStart, &meta);
+    if (st.ok() && meta.size() == 4) wal_start = GetBe32(meta);
+    st = db_->ForEachSeries([&](uint32_t id, std::string_view bytes,
+                                std::string_view state) -> Status {
+      labels::Labels l;
+      TOCSIN_RETURN_IF_ERROR(labels::Labels::FromBytes(bytes, &l).WithContext("labels of series " +
+                                                                              std::to_string(id)));
+      MemSeries* s;
+      TOCSIN_RETURN_IF_ERROR(CreateWithId(l, id, &s));
+      s->logged.store(true);
+      s->persisted.store(true);
+      if (state.empty()) return Status::Ok();
+      if (state.size() < kHeadStateSize || state[0] != kHeadStateVersion)
+        return Status::Corruption("head state of series " + std::to_string(id));
+      std::lock_guard<std::mutex> slock(s->mu);
+      s->has_samples = state[1] != 0;
+      std::memcpy(&s->last_t, state.data() + 2, 8);
+      std::memcpy(&s->last_v, state.data() + 10, 8);
+      std::string_view chunk = state.substr(kHeadStateSize);
+      if (!chunk.empty()) {
+        XorIterator it;
+        it.Reset(chunk);
+        s->appender.Reset(&s->open);
+        while (it.Next()) {
+          if (s->appender.num_samples() == 0) s->open_mint = it.t();
+          s->appender.Append(it.t(), it.v());
+        }
+        if (!it.status().ok())
+          return it.status().WithContext("open chunk of series " + std::to_string(id));
+      }
+      return Status::Ok();
+    });
+    TOCSIN_RETURN_IF_ERROR(st.WithContext("loading the series index from " + options_.db_dir));
+  }
+  if (options_.wal_dir.empty()) return Status::Ok();
+  // Replay through an ordinary appender (no WAL attached yet): the same checks accept the
+  // same samples they accepted the first time. Samples already in the loaded checkpoint come
+  // again and are skipped as identical or older.
+  auto app = NewAppender();
+  uint64_t replayed = 0;
+  std::unordered_map<uint32_t, bool> deleted;
+  Status st = Wal::Replay(
+      options_.wal_dir, wal_start,
+      [&](std::string_view rec) -> Status {
+        if (rec.empty()) return Status::Corruption("empty WAL record");
+        std::string_view body = rec.substr(1);
+        if (rec[0] == kSeriesRecord) {
+          if (body.size() < 4) return Status::Corruption("short series record");
+          uint32_t id;
+          std::memcpy(&id, body.data(), 4);
+          labels::Labels l;
+          TOCSIN_RETURN_IF_ERROR(labels::Labels::FromBytes(body.substr(4), &l));
+          MemSeries* s;
+          TOCSIN_RETURN_IF_ERROR(CreateWithId(l, id, &s));
+          s->logged.store(true);
+          return Status::Ok();
+        }
+        if (rec[0] == kDeleteRecord) {
+          if (body.size() % 4 != 0) return Status::Corruption("malformed delete record");
+          std::unique_lock<std::shared_mutex> lock(mu_);
+          for (size_t off = 0; off < body.size(); off += 4) {
+            uint32_t id;
+            std::memcpy(&id, body.data() + off, 4);
+            deleted[id] = true;
+            if (id < series_.size() && series_[id] != nullptr) {
+              UnlinkLocked(series_[id]);
+              pending_deletes_.push_back(id);
+            }
+          }
+          // The deletion's own chunk deletes may not have reached the disk.
+          return db_ ? db_->DeleteSeriesChunks(pending_deletes_) : Status::Ok();
+        }
+        if (rec[0] != kSamplesRecord || body.size() % 20 != 0) {
+          return Status::Corruption("unknown or malformed record type " +
+                                    std::to_string(static_cast<int>(rec[0])));
+        }
+        for (size_t off = 0; off < body.size(); off += 20) {
+          uint32_t id;
+          int64_t t;
+          uint64_t bits;
+          std::memcpy(&id, body.data() + off, 4);
+          std::memcpy(&t, body.data() + off + 4, 8);
+          std::memcpy(&bits, body.data() + off + 12, 8);
+          MemSeries* s = nullptr;
+          {
+            std::shared_lock<std::shared_mutex> lock(mu_);
+            if (id < series_.size()) s = series_[id];
+          }
+          if (s == nullptr) {
+            if (deleted.count(id)) continue;
+            return Status::Corruption("sample of unknown series " + std::to_string(id));
+          }
+          if (app->AppendRef(reinterpret_cast<SeriesRef>(s), t, std::bit_cast<double>(bits)) ==
+              AppendError::kNone)
+            ++replayed;
+        }
+        return app->Commit();
+      },
+      &torn_);
+  TOCSIN_RETURN_IF_ERROR(st.WithContext("replaying the write-ahead log"));
+  replayed_ = replayed;
+  // Samples the checkpoint already held came again and were refused: not the writers' doing.
+  for (auto& r : rejected_) r.store(0);
+  return Wal::Open(options_.wal_dir, options_.wal, &wal_);
+}
+
 Head::~Head() = default;
 
 std::unique_ptr<Appender> Head::NewAppender() { return std::make_unique<HeadAppender>(this); }
+
+void Head::IndexLocked(MemSeries* s) {
+  by_labels_.emplace(s->labels.bytes(), s->id);
+  // Ids grow, so appending keeps every postings list sorted; series loaded out of order go
+  // to their place.
+  s->labels.ForEach([&](std::string_view n, std::string_view v) {
+    auto& list = postings_[std::string(n)][std::string(v)];
+    if (list.empty() || list.back() < s->id) {
+      list.push_back(s->id);
+    } else {
+      list.insert(std::lower_bound(list.begin(), list.end(), s->id), s->id);
+    }
+  });
+}
+
+void Head::UnlinkLocked(MemSeries* s) {
+  by_labels_.erase(s->labels.bytes());
+  s->labels.ForEach([&](std::string_view n, std::string_view v) {
+    auto name_it = postings_.find(std::string(n));
+    if (name_it == postings_.end()) return;
+    auto value_it = name_it->second.find(std::string(v));
+    if (value_it == name_it->second.end()) return;
+    auto& list = value_it->second;
+    auto pos = std::lower_bound(list.begin(), list.end(), s->id);
+    if (pos != list.end() && *pos == s->id) list.erase(pos);
+    if (list.empty()) name_it->second.erase(value_it);
+    if (name_it->second.empty()) postings_.erase(name_it);
+  });
+  series_[s->id] = nullptr;
+  s->deleted.store(true);
+  std::lock_guard<std::mutex> slock(s->mu);
+  std::string().swap(s->open);
+  s->appender = XorAppender();
+  s->closed.clear();
+}
 
 Head::MemSeries* Head::GetOrCreate(const labels::Labels& l) {
   {
     std::shared_lock<std::shared_mutex> lock(mu_);
     auto it = by_labels_.find(l.bytes());
-    if (it != by_labels_.end()) return series_[it->second].get();
+    if (it != by_labels_.end()) return series_[it->second];
   }
   std::unique_lock<std::shared_mutex> lock(mu_);
   auto found = by_labels_.find(l.bytes());
-  if (found != by_labels_.end()) return series_[found->second].get();
+  if (found != by_labels_.end()) return series_[found->second];
   auto id = static_cast<uint32_t>(series_.size());
-  series_.push_back(std::make_unique<MemSeries>(l, id));
-  by_labels_.emplace(series_.back()->labels.bytes(), id);
-  // Ids grow, so appending keeps every postings list sorted.
-  l.ForEach([&](std::string_view n, std::string_view v) {
-    postings_[std::string(n)][std::string(v)].push_back(id);
-  });
-  return series_.back().get();
+  owned_.push_back(std::make_unique<MemSeries>(l, id));
+  series_.push_back(owned_.back().get());
+  IndexLocked(series_.back());
+  return series_.back();
+}
+
+Status Head::CreateWithId(const labels::Labels& l, uint32_t id, MemSeries** out) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (id < series_.size() && series_[id] != nullptr) {
+    if (series_[id]->labels != l)
+      return Status::Corruption("series " + std::to_string(id) + " has two label sets");
+    *out = series_[id];
+    return Status::Ok();
+  }
+  if (by_labels_.count(l.bytes()))
+    return Status::Corruption("label set of series " + std::to_string(id) + " has two ids");
+  if (id >= series_.size()) series_.resize(size_t{id} + 1, nullptr);
+  owned_.push_back(std::make_unique<MemSeries>(l, id));
+  series_[id] = owned_.back().get();
+  IndexLocked(series_[id]);
+  *out = series_[id];
+  return Status::Ok();
 }
 
 void Head::CloseChunk(MemSeries* s) {
@@ -277,23 +431,205 @@ void Head::CloseChunk(MemSeries* s) {
   chunks_closed_.fetch_add(1, std::memory_order_relaxed);
   closed_bytes_.fetch_add(bytes->size(), std::memory_order_relaxed);
   closed_samples_.fetch_add(ts.size(), std::memory_order_relaxed);
-  s->closed.push_back({ts.front(), ts.back(), std::move(bytes)});
+  // Written under the series' lock, so a checkpoint sees the samples either in the open chunk
+  // or in the database, never in neither.
+  bool stored = db_ && db_->PutChunk(s->id, ts.front(), ts.back(), *bytes).ok();
+  if (db_ && !stored) chunk_write_failures_.fetch_add(1, std::memory_order_relaxed);
+  if (!stored) s->closed.push_back({ts.front(), ts.back(), std::move(bytes)});
   s->open.clear();
   s->appender = XorAppender();
+}
+
+Status Head::Checkpoint() {
+  if (!db_ || !wal_) return Status::Ok();
+  std::lock_guard<std::mutex> cp(checkpoint_mu_);
+  auto start = std::chrono::steady_clock::now();
+  uint32_t wal_start;
+  {
+    // Every commit logged before the cut is applied: the snapshot below holds it.
+    std::lock_guard<std::mutex> commit_lock(commit_mu_);
+    TOCSIN_RETURN_IF_ERROR(wal_->Cut(&wal_start));
+  }
+  std::vector<MemSeries*> all;
+  uint32_t next_id;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    all.reserve(by_labels_.size());
+    for (MemSeries* s : series_)
+      if (s != nullptr) all.push_back(s);
+    next_id = static_cast<uint32_t>(series_.size());
+  }
+  ChunkDb::Batch batch;
+  std::vector<MemSeries*> newly;
+  std::string state;
+  for (MemSeries* s : all) {
+    {
+      std::lock_guard<std::mutex> slock(s->mu);
+      state.assign(1, kHeadStateVersion);
+      state.push_back(s->has_samples ? 1 : 0);
+      Put(&state, &s->last_t, 8);
+      Put(&state, &s->last_v, 8);
+      state.append(s->open);
+    }
+    if (!s->persisted.load()) {
+      batch.PutSeries(s->id, s->labels.bytes());
+      newly.push_back(s);
+    }
+    batch.PutHead(s->id, state);
+    if (batch.count() >= 50000) {
+      TOCSIN_RETURN_IF_ERROR(db_->Write(&batch).WithContext("checkpoint"));
+      batch.Clear();
+    }
+  }
+  for (uint32_t id : pending_deletes_) batch.DeleteSeries(id);
+  std::string meta;
+  PutBe32(&meta, next_id);
+  batch.PutMeta(kMetaNextId, meta);
+  TOCSIN_RETURN_IF_ERROR(db_->Write(&batch).WithContext("checkpoint"));
+  TOCSIN_RETURN_IF_ERROR(db_->Flush().WithContext("checkpoint"));
+  // Only now may replay start at the cut.
+  batch.Clear();
+  meta.clear();
+  PutBe32(&meta, wal_start);
+  batch.PutMeta(kMetaWalStart, meta);
+  TOCSIN_RETURN_IF_ERROR(db_->Write(&batch).WithContext("checkpoint"));
+  TOCSIN_RETURN_IF_ERROR(db_->Flush().WithContext("checkpoint"));
+  for (MemSeries* s : newly) s->persisted.store(true);
+  pending_deletes_.clear();
+  TOCSIN_RETURN_IF_ERROR(wal_->DeleteSegmentsBefore(wal_start).WithContext("checkpoint"));
+  checkpoints_.fetch_add(1);
+  last_checkpoint_seconds_.store(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return Status::Ok();
+}
+
+Status Head::ApplyRetention(const RetentionPolicy& policy) {
+  if (!db_) return Status::Ok();
+  std::lock_guard<std::mutex> cp(checkpoint_mu_);
+  std::vector<int64_t> blocks;
+  TOCSIN_RETURN_IF_ERROR(db_->Blocks(&blocks));
+  if (blocks.empty()) return Status::Ok();
+  int64_t drop_before = blocks.front();
+  if (policy.keep_after != INT64_MIN) drop_before = BlockOf(policy.keep_after);
+  if (policy.max_bytes > 0) {
+    uint64_t total = db_->SizeBytes() + (wal_ ? wal_->size_bytes() : 0);
+    // Oldest first, never the newest day (ingestion writes there).
+    for (size_t i = 0; i + 1 < blocks.size() && total > policy.max_bytes; ++i) {
+      if (blocks[i] < drop_before) continue;
+      uint64_t b = db_->BlockBytes(blocks[i]);
+      total -= std::min(total, b);
+      drop_before = blocks[i] + 1;
+    }
+  }
+  uint64_t dropped = 0;
+  for (int64_t b : blocks) dropped += b < drop_before ? 1 : 0;
+  if (dropped == 0) return Status::Ok();
+  TOCSIN_RETURN_IF_ERROR(db_->DropBlocksBefore(drop_before).WithContext("retention"));
+  blocks_dropped_.fetch_add(dropped);
+  return Status::Ok();
+}
+
+Status Head::DeleteSeries(std::span<const labels::Matcher> matchers, uint64_t* deleted) {
+  std::lock_guard<std::mutex> cp(checkpoint_mu_);
+  std::vector<uint32_t> ids;
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    ids = Select(matchers);
+    for (uint32_t id : ids) UnlinkLocked(series_[id]);
+  }
+  *deleted = ids.size();
+  if (ids.empty()) return Status::Ok();
+  series_deleted_.fetch_add(ids.size());
+  if (wal_) {
+    std::string rec(1, kDeleteRecord);
+    for (uint32_t id : ids) Put(&rec, &id, 4);
+    std::lock_guard<std::mutex> commit_lock(commit_mu_);
+    TOCSIN_RETURN_IF_ERROR(wal_->Append(rec).WithContext("write-ahead log"));
+  }
+  if (db_) {
+    // The index keys go at the next checkpoint: until then a replay meets samples of these
+    // series before their delete record and needs to know them.
+    pending_deletes_.insert(pending_deletes_.end(), ids.begin(), ids.end());
+    TOCSIN_RETURN_IF_ERROR(db_->DeleteSeriesChunks(ids));
+  }
+  return Status::Ok();
+}
+
+Status Head::Snapshot(const std::string& dir) {
+  if (!db_) return Status::Unavailable("snapshots need the on-disk store");
+  TOCSIN_RETURN_IF_ERROR(Checkpoint());
+  return db_->Checkpoint(dir);
 }
 
 HeadStats Head::Stats() const {
   HeadStats st;
   {
     std::shared_lock<std::shared_mutex> lock(mu_);
-    st.series = series_.size();
+    st.series = by_labels_.size();
   }
   st.samples_appended = appended_.load();
   for (int i = 0; i < 5; ++i) st.rejected[i] = rejected_[i].load();
   st.chunks_closed = chunks_closed_.load();
   st.closed_chunk_bytes = closed_bytes_.load();
   st.closed_chunk_samples = closed_samples_.load();
+  st.chunk_write_failures = chunk_write_failures_.load();
+  st.wal_bytes = wal_ ? wal_->size_bytes() : 0;
+  st.wal_fsyncs = wal_ ? wal_->fsyncs() : 0;
+  st.wal_fsync_seconds = wal_ ? wal_->fsync_seconds() : 0;
+  st.db_bytes = db_ ? db_->SizeBytes() : 0;
+  st.checkpoints = checkpoints_.load();
+  st.last_checkpoint_seconds = last_checkpoint_seconds_.load();
+  st.retention_blocks_dropped = blocks_dropped_.load();
+  st.series_deleted = series_deleted_.load();
   return st;
+}
+
+namespace {
+
+void TopInto(std::vector<std::pair<std::string, uint64_t>>* v, size_t limit) {
+  auto by_count = [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  };
+  if (v->size() > limit) {
+    std::partial_sort(v->begin(), v->begin() + static_cast<ptrdiff_t>(limit), v->end(), by_count);
+    v->resize(limit);
+  } else {
+    std::sort(v->begin(), v->end(), by_count);
+  }
+}
+
+}  // namespace
+
+CardinalityStats Head::Cardinality(size_t limit) const {
+  CardinalityStats c;
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  c.series = by_labels_.size();
+  for (const auto& [name, values] : postings_) {
+    uint64_t bytes = 0;
+    for (const auto& [value, list] : values) {
+      ++c.label_pairs;
+      bytes += value.size() * list.size();
+      if (name == labels::kMetricName) c.series_by_metric.emplace_back(value, list.size());
+      c.series_by_pair.emplace_back(name + "=" + value, list.size());
+    }
+    c.values_by_label.emplace_back(name, values.size());
+    c.bytes_by_label.emplace_back(name, bytes);
+  }
+  bool any = false;
+  for (MemSeries* s : series_) {
+    if (s == nullptr) continue;
+    std::lock_guard<std::mutex> slock(s->mu);
+    if (s->appender.num_samples() == 0) continue;
+    c.min_time = any ? std::min(c.min_time, s->open_mint) : s->open_mint;
+    c.max_time = any ? std::max(c.max_time, s->last_t) : s->last_t;
+    any = true;
+  }
+  lock.unlock();
+  TopInto(&c.series_by_metric, limit);
+  TopInto(&c.values_by_label, limit);
+  TopInto(&c.bytes_by_label, limit);
+  TopInto(&c.series_by_pair, limit);
+  return c;
 }
 
 namespace {
@@ -342,8 +678,9 @@ std::vector<uint32_t> Head::Select(std::span<const labels::Matcher> matchers) co
     if (result.empty()) return result;
   }
   if (!started) {
-    result.resize(series_.size());
-    for (uint32_t i = 0; i < result.size(); ++i) result[i] = i;
+    result.reserve(by_labels_.size());
+    for (uint32_t i = 0; i < series_.size(); ++i)
+      if (series_[i] != nullptr) result.push_back(i);
   }
   for (const labels::Matcher& m : matchers) {
     if (!m.MatchesEmpty()) continue;
@@ -375,12 +712,17 @@ class ChunksIterator : public SeriesIterator {
         started_ = true;
       }
       while (it_.Next()) {
-        if (it_.t() < mint_) continue;
+        // Chunks come in order of their first sample; one may repeat samples of another (a
+        // chunk read from both the head and the database while it was being closed, or
+        // rebuilt by a replay): each timestamp is yielded once.
+        if (it_.t() < mint_ || (emitted_ && it_.t() <= last_t_)) continue;
         if (it_.t() > maxt_) {
           next_chunk_ = chunks_.size();
           started_ = false;
           return false;
         }
+        emitted_ = true;
+        last_t_ = it_.t();
         return true;
       }
       if (!it_.status().ok()) {
@@ -406,6 +748,8 @@ class ChunksIterator : public SeriesIterator {
   TimestampMs mint_, maxt_;
   size_t next_chunk_ = 0;
   bool started_ = false;
+  bool emitted_ = false;
+  TimestampMs last_t_ = 0;
   ChunkIterator it_;
   Status status_;
 };
@@ -414,6 +758,7 @@ class VectorSeriesSet : public SeriesSet {
  public:
   struct Entry {
     labels::Labels labels;
+    uint32_t id = 0;
     std::vector<std::shared_ptr<const std::string>> chunks;
   };
   VectorSeriesSet(std::vector<Entry> entries, TimestampMs mint, TimestampMs maxt)
@@ -445,8 +790,9 @@ class HeadQuerier : public Querier {
     std::vector<VectorSeriesSet::Entry> entries;
     std::shared_lock<std::shared_mutex> lock(head_->mu_);
     for (uint32_t id : head_->Select(matchers)) {
-      Head::MemSeries* s = head_->series_[id].get();
+      Head::MemSeries* s = head_->series_[id];
       VectorSeriesSet::Entry e;
+      e.id = id;
       {
         std::lock_guard<std::mutex> slock(s->mu);
         for (const auto& c : s->closed) {
@@ -455,12 +801,30 @@ class HeadQuerier : public Querier {
         if (s->appender.num_samples() > 0 && s->open_mint <= maxt && s->last_t >= mint) {
           e.chunks.push_back(std::make_shared<const std::string>(s->open));  // a snapshot
         }
+        // Only series that ever had a sample in range can have chunks in the database.
+        if (e.chunks.empty() && (!head_->db_ || !s->has_samples || s->last_t < mint)) continue;
       }
-      if (e.chunks.empty()) continue;
       e.labels = s->labels;
       entries.push_back(std::move(e));
     }
     lock.unlock();
+    if (head_->db_) {
+      // After the in-memory snapshot: a chunk closed meanwhile is read twice (deduplicated by
+      // the iterator), never missed.
+      if (!reader_) reader_ = head_->db_->NewReader();
+      std::vector<StoredChunk> stored;
+      for (auto& e : entries) {
+        TOCSIN_RETURN_IF_ERROR(reader_->Read(e.id, mint, maxt, &stored));
+        if (stored.empty()) continue;
+        std::vector<std::shared_ptr<const std::string>> chunks;
+        chunks.reserve(stored.size() + e.chunks.size());
+        for (auto& c : stored)
+          chunks.push_back(std::make_shared<const std::string>(std::move(c.bytes)));
+        for (auto& c : e.chunks) chunks.push_back(std::move(c));
+        e.chunks.swap(chunks);
+      }
+      std::erase_if(entries, [](const auto& e) { return e.chunks.empty(); });
+    }
     std::sort(entries.begin(), entries.end(),
               [](const auto& a, const auto& b) { return a.labels < b.labels; });
     *out = std::make_unique<VectorSeriesSet>(std::move(entries), mint, maxt);
@@ -503,6 +867,7 @@ class HeadQuerier : public Querier {
 
  private:
   const Head* head_;
+  std::unique_ptr<ChunkDb::Reader> reader_;
 };
 
 std::unique_ptr<Querier> Head::NewQuerier() { return std::make_unique<HeadQuerier>(this); }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -63,6 +64,13 @@ Status Wal::Open(const std::string& dir, WalOptions options, std::unique_ptr<Wal
   std::vector<uint32_t> segs;
   TOCSIN_RETURN_IF_ERROR(Segments(dir, &segs));
   std::unique_ptr<Wal> w(new Wal(dir, options));
+  uint64_t existing = 0;
+  for (uint32_t seg : segs) {
+    struct stat sb;
+    if (::stat((dir + "/" + SegmentName(seg)).c_str(), &sb) == 0)
+      existing += static_cast<uint64_t>(sb.st_size);
+  }
+  w->size_.store(existing);
   // Always start a fresh segment: the last one may end in a torn record.
   TOCSIN_RETURN_IF_ERROR(w->OpenSegment(segs.empty() ? 1 : segs.back() + 1));
   *out = std::move(w);
@@ -92,7 +100,7 @@ Status Wal::OpenSegment(uint32_t index) {
 Status Wal::Append(std::string_view payload) {
   std::lock_guard<std::mutex> lock(mu_);
   if (segment_size_ > 0 && segment_size_ + kHeader + payload.size() > options_.segment_bytes) {
-    if (options_.fsync_every_commit) ::fdatasync(fd_);
+    if (options_.fsync_every_commit) Sync();
     TOCSIN_RETURN_IF_ERROR(OpenSegment(segment_ + 1));
   }
   buf_.resize(kHeader);
@@ -108,21 +116,57 @@ Status Wal::Append(std::string_view payload) {
     }
     done += static_cast<size_t>(n);
   }
-  if (options_.fsync_every_commit && ::fdatasync(fd_) != 0) {
+  if (options_.fsync_every_commit && Sync() != 0) {
     return Status::FromErrno("fdatasync WAL segment " + SegmentName(segment_), errno);
   }
   segment_size_ += buf_.size();
   bytes_ += buf_.size();
+  size_.fetch_add(buf_.size(), std::memory_order_relaxed);
   return Status::Ok();
 }
 
-Status Wal::Replay(const std::string& dir, const std::function<Status(std::string_view)>& fn,
-                   bool* torn) {
+int Wal::Sync() {
+  auto start = std::chrono::steady_clock::now();
+  int rc = ::fdatasync(fd_);
+  fsyncs_.fetch_add(1, std::memory_order_relaxed);
+  fsync_ns_.fetch_add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                std::chrono::steady_clock::now() - start)
+                                                .count()),
+                      std::memory_order_relaxed);
+  return rc;
+}
+
+Status Wal::Cut(uint32_t* segment) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (options_.fsync_every_commit) Sync();
+  TOCSIN_RETURN_IF_ERROR(OpenSegment(segment_ + 1));
+  *segment = segment_;
+  return Status::Ok();
+}
+
+Status Wal::DeleteSegmentsBefore(uint32_t segment) {
+  std::vector<uint32_t> segs;
+  TOCSIN_RETURN_IF_ERROR(Segments(dir_, &segs));
+  for (uint32_t seg : segs) {
+    if (seg >= segment) break;
+    std::string path = dir_ + "/" + SegmentName(seg);
+    struct stat sb;
+    uint64_t size = ::stat(path.c_str(), &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : 0;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return Status::FromErrno("remove WAL segment " + path, errno);
+    size_.fetch_sub(std::min(size, size_.load()), std::memory_order_relaxed);
+  }
+  return Status::Ok();
+}
+
+Status Wal::Replay(const std::string& dir, uint32_t first,
+                   const std::function<Status(std::string_view)>& fn, bool* torn) {
   *torn = false;
   std::vector<uint32_t> segs;
   TOCSIN_RETURN_IF_ERROR(Segments(dir, &segs));
   std::string data;
   for (size_t s = 0; s < segs.size(); ++s) {
+    if (segs[s] < first) continue;
     std::string path = dir + "/" + SegmentName(segs[s]);
     TOCSIN_RETURN_IF_ERROR(ReadFile(path, &data, size_t{4} << 30));
     size_t off = 0;

@@ -8,6 +8,7 @@
 // segment; corruption anywhere else is an error naming the segment and offset.
 // Thread-safety: Append() and Sync() may be called from any thread (serialized inside).
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,12 +35,23 @@ class Wal {
 
   // Appends one record; with fsync_every_commit, returns after it is on disk.
   Status Append(std::string_view payload);
-  // Calls fn for every record of every segment in order. A torn tail of the last segment is
-  // not an error; *torn is set when one was dropped.
-  static Status Replay(const std::string& dir, const std::function<Status(std::string_view)>& fn,
-                       bool* torn);
+  // Calls fn for every record of every segment numbered first or later, in order. A torn tail
+  // of a segment is not an error; *torn is set when one was dropped.
+  static Status Replay(const std::string& dir, uint32_t first,
+                       const std::function<Status(std::string_view)>& fn, bool* torn);
+
+  // Starts a new segment and returns its number: records appended after Cut() returns are in
+  // it or later ones.
+  Status Cut(uint32_t* segment);
+  // Removes segments numbered below segment (their records are persisted elsewhere).
+  Status DeleteSegmentsBefore(uint32_t segment);
 
   uint64_t bytes_written() const { return bytes_; }
+  // fsync calls and the seconds they took.
+  uint64_t fsyncs() const { return fsyncs_.load(std::memory_order_relaxed); }
+  double fsync_seconds() const { return fsync_ns_.load(std::memory_order_relaxed) / 1e9; }
+  // Bytes in the segments still on disk.
+  uint64_t size_bytes() const { return size_.load(std::memory_order_relaxed); }
 
  private:
   Wal(std::string dir, WalOptions options) : dir_(std::move(dir)), options_(options) {}
@@ -52,7 +64,10 @@ class Wal {
   uint32_t segment_ = 0;     // GUARDED_BY(mu_)
   size_t segment_size_ = 0;  // GUARDED_BY(mu_)
   uint64_t bytes_ = 0;       // GUARDED_BY(mu_)
-  std::string buf_;          // GUARDED_BY(mu_)
+  std::atomic<uint64_t> size_{0};
+  std::atomic<uint64_t> fsyncs_{0}, fsync_ns_{0};
+  int Sync();        // fdatasync, timed; REQUIRES: mu_ held
+  std::string buf_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace tocsin::tsdb

@@ -19,6 +19,20 @@ TEST(ParseDouble, AcceptsPrometheusSpellings) {
   EXPECT_FALSE(ParseDouble("--1", &v));
 }
 
+TEST(ParseByteSize, PrometheusUnits) {
+  uint64_t b;
+  ASSERT_TRUE(ParseByteSize("512MB", &b));
+  EXPECT_EQ(b, 512ull << 20);
+  ASSERT_TRUE(ParseByteSize("1TB", &b));
+  EXPECT_EQ(b, 1ull << 40);
+  ASSERT_TRUE(ParseByteSize("0", &b));
+  EXPECT_EQ(b, 0u);
+  EXPECT_FALSE(ParseByteSize("12", &b));
+  EXPECT_FALSE(ParseByteSize("MB", &b));
+  EXPECT_FALSE(ParseByteSize("5mb", &b));
+  EXPECT_FALSE(ParseByteSize("99999999999EB", &b));
+}
+
 TEST(ParseDuration, PrometheusUnits) {
   std::chrono::milliseconds d;
   ASSERT_TRUE(ParseDuration("1h30m", &d));

@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 
+#include "tests/tsdb/storage/kill_harness.h"
 #include "tsdb/storage/head.h"
 
 namespace tocsin::tsdb {
@@ -113,50 +114,15 @@ TEST(HeadWal, TornTailIsDroppedCorruptionIsNamed) {
   EXPECT_NE(st.message().find("/0000000"), std::string_view::npos) << st.ToString();
 }
 
-// A writer acknowledges batches (after Commit returns) through a pipe and is killed with
-// SIGKILL at a random moment; the reopened head holds every acknowledged sample.
+// A writer acknowledges batches (after Commit returns) and is killed with SIGKILL at a random
+// moment; the reopened head holds every acknowledged sample.
 TEST(HeadWal, KillNineLosesNothingAcknowledged) {
   std::string dir = TempDir("wal-kill");
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
-    std::unique_ptr<Head> h;
-    if (!Head::Open(Opts(dir), &h).ok()) _exit(2);
-    auto app = h->NewAppender();
-    for (int64_t batch = 0;; ++batch) {
-      for (int s = 0; s < 50; ++s)
-        app->Append(L("m", std::to_string(s)), batch * 1000, static_cast<double>(batch));
-      if (!app->Commit().ok()) _exit(3);
-      if (write(fds[1], &batch, sizeof batch) != sizeof batch) _exit(4);
-    }
-  }
-  close(fds[1]);
-  std::mt19937 rng(std::random_device{}());
-  int64_t acked = -1, b;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(50 + rng() % 250);
-  while (std::chrono::steady_clock::now() < deadline && read(fds[0], &b, sizeof b) == sizeof b)
-    acked = b;
-  kill(pid, SIGKILL);
-  while (read(fds[0], &b, sizeof b) == sizeof b) acked = b;  // acknowledgements already sent
-  close(fds[0]);
-  int status;
-  waitpid(pid, &status, 0);
+  int64_t acked = testing::RunWriterAndKill(Opts(dir), /*checkpoints=*/false, 50, 250);
   ASSERT_GE(acked, 10) << "the writer made too little progress to test anything";
   std::unique_ptr<Head> h;
   ASSERT_TRUE(Head::Open(Opts(dir), &h).ok());
-  auto all = All(*h);
-  // Every series has every acknowledged batch (more may have made it), none twice.
-  std::map<std::string, std::vector<TimestampMs>> by_series;
-  for (auto& [l, t, v] : all) by_series[l].push_back(t);
-  ASSERT_EQ(by_series.size(), 50u);
-  for (auto& [l, ts] : by_series) {
-    ASSERT_GE(static_cast<int64_t>(ts.size()), acked + 1) << l;
-    for (size_t i = 0; i < ts.size(); ++i)
-      ASSERT_EQ(ts[i], static_cast<TimestampMs>(i) * 1000) << l;
-  }
+  testing::ExpectEveryAcknowledgedBatch(*h, acked);
 }
 
 }  // namespace
