@@ -11,6 +11,7 @@
 
 #include "common/base/status.h"
 #include "tsdb/chunk/bitstream.h"
+#include "tsdb/chunk/bucketed.h"
 
 namespace tocsin::tsdb {
 
@@ -117,6 +118,7 @@ class ChunkIterator {
   TimestampMs t_ = 0;
   int64_t delta_ = 0, m_ = 0, dm_ = 0;
   double v_ = 0;
+  AdaptiveCode value_code_, ts_code_;
 };
 
 }  // namespace tocsin::tsdb

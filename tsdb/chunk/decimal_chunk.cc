@@ -14,7 +14,9 @@ constexpr size_t kDecimalHeaderSize = kChunkHeaderSize + 2;
 constexpr uint8_t kRegularTimestamps = 1;  // every delta equal: stored once
 constexpr uint8_t kConstantValues = 2;     // every m equal: only m0 stored
 constexpr uint8_t kValueDeltas = 4;        // values as deltas of m instead of delta-of-deltas
-constexpr uint8_t kKnownFlags = 7;
+constexpr uint8_t kAdaptiveValues = 8;     // values in an adaptive code (2 header bytes)
+constexpr uint8_t kAdaptiveTimes = 16;     // timestamps in an adaptive code (2 header bytes)
+constexpr uint8_t kKnownFlags = 31;
 constexpr int kMaxExponent = 18;
 constexpr int64_t kMaxMantissa = int64_t{1} << 53;  // integers a double holds exactly
 constexpr std::array<int, 4> kTimestampBuckets = {8, 14, 20, 64};
@@ -71,9 +73,12 @@ Status EncodeDecimal(std::span<const TimestampMs> t, std::span<const double> v, 
     if (t[i] <= t[i - 1])
       return Status::InvalidArgument("decimal chunk: timestamps do not increase");
   }
-  // Choose the flags: runs that need no per-sample bits, and the cheaper value mode.
+  // Choose the flags: runs that need no per-sample bits, the cheaper value mode, and per
+  // stream the fixed or an adaptive code, whichever is smaller with its header bytes.
   uint8_t flags = kRegularTimestamps | kConstantValues;
-  int64_t dod_bits = 0, delta_bits = 0;
+  int64_t dod_bits = 0, delta_bits = 0, ts_bits = 0;
+  WidthHistogram dod_hist{}, delta_hist{}, ts_hist{}, unsigned_delta_hist{};
+  bool non_negative = true;
   for (size_t i = 1; i < n; ++i) {
     if (i >= 2 && t[i] - t[i - 1] != t[1] - t[0])
       flags &= static_cast<uint8_t>(~kRegularTimestamps);
@@ -82,16 +87,64 @@ Status EncodeDecimal(std::span<const TimestampMs> t, std::span<const double> v, 
     int64_t prev_dm = i >= 2 ? ms[i - 1] - ms[i - 2] : 0;
     dod_bits += BucketedBits(dm - prev_dm, kValueBuckets);
     delta_bits += BucketedBits(dm, kValueBuckets);
+    CountWidth(&dod_hist, dm - prev_dm);
+    CountWidth(&delta_hist, dm);
+    CountUnsignedWidth(&unsigned_delta_hist, dm);
+    non_negative = non_negative && dm >= 0;
+    int64_t dt = t[i] - t[i - 1], prev_dt = i >= 2 ? t[i - 1] - t[i - 2] : 0;
+    ts_bits += BucketedBits(dt - prev_dt, kTimestampBuckets);
+    CountWidth(&ts_hist, dt - prev_dt);
   }
-  if (delta_bits < dod_bits) flags |= kValueDeltas;
+  int64_t adaptive_dod_bits = INT64_MAX / 2, adaptive_delta_bits = INT64_MAX / 2,
+          adaptive_ts_bits = INT64_MAX / 2;
+  AdaptiveCode dod_code, delta_code, ts_code;
+  if (!(flags & kConstantValues)) {
+    dod_code = ChooseAdaptiveCode(dod_hist, &adaptive_dod_bits);
+    delta_code = ChooseAdaptiveCode(delta_hist, &adaptive_delta_bits);
+    if (non_negative) {  // counters: no sign bit
+      int64_t unsigned_bits;
+      AdaptiveCode c = ChooseAdaptiveCode(unsigned_delta_hist, &unsigned_bits);
+      if (unsigned_bits < adaptive_delta_bits) {
+        adaptive_delta_bits = unsigned_bits;
+        delta_code = c;
+        delta_code.non_negative = true;
+      }
+    }
+  }
+  if (!(flags & kRegularTimestamps)) ts_code = ChooseAdaptiveCode(ts_hist, &adaptive_ts_bits);
+  AdaptiveCode value_code;
+  int64_t best = dod_bits;
+  if (delta_bits < best) {
+    best = delta_bits;
+    flags |= kValueDeltas;
+  }
+  if (adaptive_dod_bits + 16 < best) {
+    best = adaptive_dod_bits + 16;
+    flags = static_cast<uint8_t>((flags & ~kValueDeltas) | kAdaptiveValues);
+    value_code = dod_code;
+  }
+  if (adaptive_delta_bits + 16 < best) {
+    flags |= kValueDeltas | kAdaptiveValues;
+    value_code = delta_code;
+  }
+  if (flags & kConstantValues) flags &= static_cast<uint8_t>(~(kAdaptiveValues | kValueDeltas));
+  if (!(flags & kRegularTimestamps) && adaptive_ts_bits + 16 < ts_bits) flags |= kAdaptiveTimes;
   dst->assign(kDecimalHeaderSize, '\0');
   (*dst)[0] = static_cast<char>(Encoding::kDecimal);
   (*dst)[1] = static_cast<char>(n >> 8);
   (*dst)[2] = static_cast<char>(n & 0xff);
   (*dst)[3] = static_cast<char>(k);
   (*dst)[4] = static_cast<char>(flags);
+  auto put_code = [&](const AdaptiveCode& c) {
+    dst->push_back(static_cast<char>((c.zero_code ? 0x80 : 0) | c.a));
+    dst->push_back(static_cast<char>((c.non_negative ? 0x80 : 0) | c.b));
+  };
+  if (flags & kAdaptiveValues) put_code(value_code);
+  if (flags & kAdaptiveTimes) put_code(ts_code);
   if (n == 0) return Status::Ok();
   BitWriter w(dst);
+  // Fixed-width start fields keep the bit stream aligned alike in every chunk, which RocksDB's
+  // block compression exploits (a variable-length start measured larger on disk).
   w.WriteBits(static_cast<uint64_t>(t[0]), 64);
   if ((flags & kRegularTimestamps) && n >= 2) w.WriteBits(static_cast<uint64_t>(t[1] - t[0]), 64);
   w.WriteBits(static_cast<uint64_t>(ms[0]), 64);
@@ -99,12 +152,21 @@ Status EncodeDecimal(std::span<const TimestampMs> t, std::span<const double> v, 
   for (size_t i = 1; i < n; ++i) {
     if (!(flags & kRegularTimestamps)) {
       int64_t delta = t[i] - t[i - 1];
-      WriteBucketed(&w, delta - prev_delta, kTimestampBuckets);
+      if (flags & kAdaptiveTimes) {
+        WriteAdaptive(&w, delta - prev_delta, ts_code);
+      } else {
+        WriteBucketed(&w, delta - prev_delta, kTimestampBuckets);
+      }
       prev_delta = delta;
     }
     if (!(flags & kConstantValues)) {
       int64_t dm = ms[i] - ms[i - 1];
-      WriteBucketed(&w, (flags & kValueDeltas) ? dm : dm - prev_dm, kValueBuckets);
+      int64_t x = (flags & kValueDeltas) ? dm : dm - prev_dm;
+      if (flags & kAdaptiveValues) {
+        WriteAdaptive(&w, x, value_code);
+      } else {
+        WriteBucketed(&w, x, kValueBuckets);
+      }
       prev_dm = dm;
     }
   }
@@ -158,7 +220,24 @@ void ChunkIterator::Reset(std::string_view bytes) {
     total_ = 0;
     return;
   }
-  reader_ = BitReader(bytes.substr(kDecimalHeaderSize));
+  size_t header = kDecimalHeaderSize;
+  auto get_code = [&](AdaptiveCode* c) {
+    if (bytes.size() < header + 2) return false;
+    auto x = static_cast<uint8_t>(bytes[header]), y = static_cast<uint8_t>(bytes[header + 1]);
+    c->zero_code = (x & 0x80) != 0;
+    c->a = x & 0x7f;
+    c->non_negative = (y & 0x80) != 0;
+    c->b = y & 0x7f;
+    header += 2;
+    return c->a >= 1 && c->a < c->b && c->b < 64;
+  };
+  if (((flags_ & kAdaptiveValues) && !get_code(&value_code_)) ||
+      ((flags_ & kAdaptiveTimes) && !get_code(&ts_code_))) {
+    status_ = Status::Corruption("decimal chunk: bad adaptive code header");
+    total_ = 0;
+    return;
+  }
+  reader_ = BitReader(bytes.substr(header));
 }
 
 bool ChunkIterator::Next() {
@@ -174,11 +253,14 @@ bool ChunkIterator::Next() {
       delta_ = static_cast<int64_t>(reader_.ReadBits(64));
     m_ = static_cast<int64_t>(reader_.ReadBits(64));
   } else {
-    if (!(flags_ & kRegularTimestamps))
-      delta_ = add(delta_, ReadBucketed(&reader_, kTimestampBuckets));
+    if (!(flags_ & kRegularTimestamps)) {
+      delta_ = add(delta_, (flags_ & kAdaptiveTimes) ? ReadAdaptive(&reader_, ts_code_)
+                                                     : ReadBucketed(&reader_, kTimestampBuckets));
+    }
     t_ = add(t_, delta_);
     if (!(flags_ & kConstantValues)) {
-      int64_t x = ReadBucketed(&reader_, kValueBuckets);
+      int64_t x = (flags_ & kAdaptiveValues) ? ReadAdaptive(&reader_, value_code_)
+                                             : ReadBucketed(&reader_, kValueBuckets);
       dm_ = (flags_ & kValueDeltas) ? x : add(dm_, x);
       m_ = add(m_, dm_);
     }

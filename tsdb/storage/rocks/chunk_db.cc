@@ -7,7 +7,11 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
+
+#include "common/base/log.h"
 
 namespace tocsin::tsdb {
 
@@ -63,6 +67,25 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
+// RocksDB's warnings and errors go to the daemon's log; its informational chatter (an options
+// dump at every open, a line per flush) is dropped rather than kept in files beside the data.
+class ForwardingLogger : public rocksdb::Logger {
+ public:
+  ForwardingLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  void Logv(const char*, va_list) override {}
+  void LogHeader(const char*, va_list) override {}
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < rocksdb::InfoLogLevel::WARN_LEVEL) return;
+    char buf[1024];
+    std::vsnprintf(buf, sizeof buf, format, ap);
+    if (level == rocksdb::InfoLogLevel::WARN_LEVEL) {
+      log::Warn("RocksDB", {{"msg", buf}});
+    } else {
+      log::Error("RocksDB", {{"msg", buf}});
+    }
+  }
+};
+
 }  // namespace
 
 struct ChunkDb::Rep {
@@ -108,16 +131,16 @@ Status ChunkDb::Open(const std::string& dir, Options options, std::unique_ptr<Ch
   o.max_write_buffer_number = 2;
   o.max_background_jobs = 2;
   o.max_open_files = 512;
-  o.keep_log_file_num = 3;
-  o.max_log_file_size = 4 << 20;
+  o.info_log = std::make_shared<ForwardingLogger>();
+  o.info_log_level = rocksdb::WARN_LEVEL;
   // Closed chunks are already compressed by their encoding; zstd on the bottom level (most of
   // the data) still takes off what is shared between neighbouring chunks and keys. Upper
   // levels are rewritten soon, so they get the cheaper LZ4.
-  o.compression = rocksdb::kLZ4Compression;
+  o.compression = rocksdb::kZSTD;
   o.bottommost_compression = rocksdb::kZSTD;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  table.block_size = 16 << 10;
+  table.block_size = 64 << 10;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, dir, &db);
@@ -131,12 +154,9 @@ Status ChunkDb::Open(const std::string& dir, Options options, std::unique_ptr<Ch
 
 Status ChunkDb::PutChunk(uint32_t series, TimestampMs mint, TimestampMs maxt,
                          std::string_view bytes) {
-  std::string value;
-  value.reserve(8 + bytes.size());
-  PutBe64(&value, static_cast<uint64_t>(mint));
-  value.append(bytes);
+  // The value is the chunk alone: its first timestamp is mint.
   return FromRocks(
-      rep_->db->Put(rep_->write, ChunkKey(BlockOf(mint), series, maxt), ToSlice(value)),
+      rep_->db->Put(rep_->write, ChunkKey(BlockOf(mint), series, maxt), ToSlice(bytes)),
       "writing a chunk");
 }
 
@@ -202,13 +222,18 @@ class RocksReader : public ChunkDb::Reader {
         rocksdb::Slice k = it_->key();
         if (k.size() != kChunkKeySize || std::memcmp(k.data(), prefix.data(), prefix.size()) != 0)
           break;
-        rocksdb::Slice v = it_->value();
-        if (v.size() < 8 + kChunkHeaderSize) return Status::Corruption("short chunk value");
+        std::string_view v(it_->value().data(), it_->value().size());
+        first_.Reset(v);
+        if (!first_.Next()) {
+          return Status::Corruption(
+              "chunk of series " + std::to_string(series) + ": " +
+              (first_.status().ok() ? std::string("no samples") : first_.status().ToString()));
+        }
         StoredChunk c;
-        c.mint = static_cast<TimestampMs>(GetBe(v.data(), 8));
+        c.mint = first_.t();
         c.maxt = static_cast<TimestampMs>(GetBe(k.data() + 9, 8) ^ (uint64_t{1} << 63));
         if (c.mint > maxt) break;  // chunks of one series do not overlap: later ones neither
-        c.bytes.assign(v.data() + 8, v.size() - 8);
+        c.bytes.assign(v);
         out->push_back(std::move(c));
       }
       TOCSIN_RETURN_IF_ERROR(FromRocks(it_->status(), "reading chunks"));
@@ -219,6 +244,7 @@ class RocksReader : public ChunkDb::Reader {
  private:
   std::vector<int64_t> blocks_;
   std::unique_ptr<rocksdb::Iterator> it_;
+  ChunkIterator first_;  // decodes a chunk's first sample: its mint
 };
 
 }  // namespace

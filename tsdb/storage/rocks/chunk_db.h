@@ -4,7 +4,7 @@
 //
 //   'S' id                      -> label set bytes             (every series)
 //   'H' id                      -> head state of the series    (written by checkpoints)
-//   'C' block id maxt           -> [mint][chunk bytes]         (closed chunks)
+//   'C' block id maxt           -> chunk bytes                 (closed chunks)
 //   'M' name                    -> metadata (e.g. the first WAL segment to replay)
 //
 // Integers are big-endian so keys sort by them; timestamps have their sign bit flipped.
