@@ -119,6 +119,7 @@ class ChunkIterator {
   int64_t delta_ = 0, m_ = 0, dm_ = 0;
   double v_ = 0;
   AdaptiveCode value_code_, ts_code_;
+  BitReader values_;  // the value stream of a two-stream chunk
 };
 
 }  // namespace tocsin::tsdb

@@ -16,7 +16,11 @@ constexpr uint8_t kConstantValues = 2;     // every m equal: only m0 stored
 constexpr uint8_t kValueDeltas = 4;        // values as deltas of m instead of delta-of-deltas
 constexpr uint8_t kAdaptiveValues = 8;     // values in an adaptive code (2 header bytes)
 constexpr uint8_t kAdaptiveTimes = 16;     // timestamps in an adaptive code (2 header bytes)
-constexpr uint8_t kKnownFlags = 31;
+// Timestamps and values as two streams (2 header bytes: the timestamp stream's length), so the
+// timestamp stream of series scraped together is byte-identical and block compression stores
+// it once. Set when timestamps are irregular (with a regular interval they cost 16 bytes).
+constexpr uint8_t kSeparateStreams = 32;
+constexpr uint8_t kKnownFlags = 63;
 constexpr int kMaxExponent = 18;
 constexpr int64_t kMaxMantissa = int64_t{1} << 53;  // integers a double holds exactly
 constexpr std::array<int, 4> kTimestampBuckets = {8, 14, 20, 64};
@@ -129,6 +133,7 @@ Status EncodeDecimal(std::span<const TimestampMs> t, std::span<const double> v, 
   }
   if (flags & kConstantValues) flags &= static_cast<uint8_t>(~(kAdaptiveValues | kValueDeltas));
   if (!(flags & kRegularTimestamps) && adaptive_ts_bits + 16 < ts_bits) flags |= kAdaptiveTimes;
+  if (!(flags & kRegularTimestamps)) flags |= kSeparateStreams;
   dst->assign(kDecimalHeaderSize, '\0');
   (*dst)[0] = static_cast<char>(Encoding::kDecimal);
   (*dst)[1] = static_cast<char>(n >> 8);
@@ -142,33 +147,55 @@ Status EncodeDecimal(std::span<const TimestampMs> t, std::span<const double> v, 
   if (flags & kAdaptiveValues) put_code(value_code);
   if (flags & kAdaptiveTimes) put_code(ts_code);
   if (n == 0) return Status::Ok();
+  auto write_time = [&](BitWriter* w, size_t i, int64_t* prev_delta) {
+    int64_t delta = t[i] - t[i - 1];
+    if (flags & kAdaptiveTimes) {
+      WriteAdaptive(w, delta - *prev_delta, ts_code);
+    } else {
+      WriteBucketed(w, delta - *prev_delta, kTimestampBuckets);
+    }
+    *prev_delta = delta;
+  };
+  auto write_value = [&](BitWriter* w, size_t i, int64_t* prev_dm) {
+    int64_t dm = ms[i] - ms[i - 1];
+    int64_t x = (flags & kValueDeltas) ? dm : dm - *prev_dm;
+    if (flags & kAdaptiveValues) {
+      WriteAdaptive(w, x, value_code);
+    } else {
+      WriteBucketed(w, x, kValueBuckets);
+    }
+    *prev_dm = dm;
+  };
+  int64_t prev_delta = 0, prev_dm = 0;
+  if (flags & kSeparateStreams) {
+    size_t length_at = dst->size();
+    dst->append(2, '\0');
+    size_t ts_start = dst->size();
+    {
+      BitWriter w(dst);
+      w.WriteBits(static_cast<uint64_t>(t[0]), 64);
+      for (size_t i = 1; i < n; ++i) write_time(&w, i, &prev_delta);
+    }
+    size_t ts_len = dst->size() - ts_start;
+    if (ts_len > 0xffff) return Status::InvalidArgument("decimal chunk: timestamp stream too long");
+    (*dst)[length_at] = static_cast<char>(ts_len >> 8);
+    (*dst)[length_at + 1] = static_cast<char>(ts_len & 0xff);
+    BitWriter w(dst);
+    w.WriteBits(static_cast<uint64_t>(ms[0]), 64);
+    if (!(flags & kConstantValues)) {
+      for (size_t i = 1; i < n; ++i) write_value(&w, i, &prev_dm);
+    }
+    return Status::Ok();
+  }
   BitWriter w(dst);
   // Fixed-width start fields keep the bit stream aligned alike in every chunk, which RocksDB's
   // block compression exploits (a variable-length start measured larger on disk).
   w.WriteBits(static_cast<uint64_t>(t[0]), 64);
   if ((flags & kRegularTimestamps) && n >= 2) w.WriteBits(static_cast<uint64_t>(t[1] - t[0]), 64);
   w.WriteBits(static_cast<uint64_t>(ms[0]), 64);
-  int64_t prev_delta = 0, prev_dm = 0;
   for (size_t i = 1; i < n; ++i) {
-    if (!(flags & kRegularTimestamps)) {
-      int64_t delta = t[i] - t[i - 1];
-      if (flags & kAdaptiveTimes) {
-        WriteAdaptive(&w, delta - prev_delta, ts_code);
-      } else {
-        WriteBucketed(&w, delta - prev_delta, kTimestampBuckets);
-      }
-      prev_delta = delta;
-    }
-    if (!(flags & kConstantValues)) {
-      int64_t dm = ms[i] - ms[i - 1];
-      int64_t x = (flags & kValueDeltas) ? dm : dm - prev_dm;
-      if (flags & kAdaptiveValues) {
-        WriteAdaptive(&w, x, value_code);
-      } else {
-        WriteBucketed(&w, x, kValueBuckets);
-      }
-      prev_dm = dm;
-    }
+    if (!(flags & kRegularTimestamps)) write_time(&w, i, &prev_delta);
+    if (!(flags & kConstantValues)) write_value(&w, i, &prev_dm);
   }
   return Status::Ok();
 }
@@ -237,6 +264,24 @@ void ChunkIterator::Reset(std::string_view bytes) {
     total_ = 0;
     return;
   }
+  if (flags_ & kSeparateStreams) {
+    if ((flags_ & kRegularTimestamps) || bytes.size() < header + 2) {
+      status_ = Status::Corruption("decimal chunk: bad stream header");
+      total_ = 0;
+      return;
+    }
+    size_t ts_len =
+        (static_cast<uint8_t>(bytes[header]) << 8) | static_cast<uint8_t>(bytes[header + 1]);
+    header += 2;
+    if (bytes.size() - header < ts_len) {
+      status_ = Status::Corruption("decimal chunk: timestamp stream longer than the chunk");
+      total_ = 0;
+      return;
+    }
+    reader_ = BitReader(bytes.substr(header, ts_len));
+    values_ = BitReader(bytes.substr(header + ts_len));
+    return;
+  }
   reader_ = BitReader(bytes.substr(header));
 }
 
@@ -247,11 +292,13 @@ bool ChunkIterator::Next() {
   auto add = [](int64_t a, int64_t b) {
     return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
   };
+  // Values come from their own stream when the chunk has two.
+  BitReader* values = (flags_ & kSeparateStreams) ? &values_ : &reader_;
   if (read_ == 0) {
     t_ = static_cast<TimestampMs>(reader_.ReadBits(64));
     if ((flags_ & kRegularTimestamps) && total_ >= 2)
       delta_ = static_cast<int64_t>(reader_.ReadBits(64));
-    m_ = static_cast<int64_t>(reader_.ReadBits(64));
+    m_ = static_cast<int64_t>(values->ReadBits(64));
   } else {
     if (!(flags_ & kRegularTimestamps)) {
       delta_ = add(delta_, (flags_ & kAdaptiveTimes) ? ReadAdaptive(&reader_, ts_code_)
@@ -259,13 +306,13 @@ bool ChunkIterator::Next() {
     }
     t_ = add(t_, delta_);
     if (!(flags_ & kConstantValues)) {
-      int64_t x = (flags_ & kAdaptiveValues) ? ReadAdaptive(&reader_, value_code_)
-                                             : ReadBucketed(&reader_, kValueBuckets);
+      int64_t x = (flags_ & kAdaptiveValues) ? ReadAdaptive(values, value_code_)
+                                             : ReadBucketed(values, kValueBuckets);
       dm_ = (flags_ & kValueDeltas) ? x : add(dm_, x);
       m_ = add(m_, dm_);
     }
   }
-  if (reader_.overflow()) return Fail("truncated bit stream");
+  if (reader_.overflow() || values->overflow()) return Fail("truncated bit stream");
   v_ = static_cast<double>(m_) / kPow10[static_cast<size_t>(exponent_)];
   ++read_;
   return true;

@@ -185,6 +185,54 @@ TEST(DecimalChunk, RoundTripsDecimalValuesBitExactly) {
   }
 }
 
+// Noisy data takes the adaptive codes: a counter whose increments need about 9 bits, a gauge
+// wandering both ways, timestamps jittered by up to 50 ms. Every shape round-trips exactly, and
+// the adaptive code spends well under the fixed buckets' 17 bits per increment.
+TEST(DecimalChunk, AdaptiveCodesRoundTripAndPayOff) {
+  std::mt19937_64 rng(7);
+  std::vector<TimestampMs> t;
+  std::vector<double> counter, gauge;
+  double c = 1e6, g = 500;
+  for (int i = 0; i < 240; ++i) {
+    t.push_back(1763748000000 + i * 15000 + static_cast<TimestampMs>(rng() % 101) - 50);
+    c += 300 + static_cast<double>(rng() % 200);
+    g += static_cast<double>(static_cast<int>(rng() % 41) - 20);
+    counter.push_back(c);
+    gauge.push_back(g);
+  }
+  for (const auto* v : {&counter, &gauge}) {
+    for (bool jitter : {false, true}) {
+      std::vector<TimestampMs> ts = t;
+      if (!jitter) {
+        for (size_t i = 0; i < ts.size(); ++i)
+          ts[i] = 1763748000000 + static_cast<TimestampMs>(i) * 15000;
+      }
+      std::string chunk;
+      ASSERT_TRUE(EncodeDecimal(ts, *v, &chunk).ok());
+      Status st;
+      std::vector<Sample> out = DecodeAny(chunk, &st);
+      ASSERT_TRUE(st.ok()) << st.ToString();
+      ASSERT_EQ(out.size(), ts.size());
+      for (size_t i = 0; i < ts.size(); ++i) {
+        ASSERT_EQ(out[i].t, ts[i]) << i;
+        ASSERT_EQ(out[i].v, (*v)[i]) << i;
+      }
+      if (v == &counter && !jitter) {
+        // Increments of 300..499 need 9 unsigned bits: about 10 bits a sample with the code.
+        EXPECT_LT(chunk.size(), 5u + 2 + 24 + 239 * 11 / 8) << chunk.size();
+      }
+    }
+  }
+  // A truncated two-stream chunk is an error, not a crash.
+  std::string chunk;
+  ASSERT_TRUE(EncodeDecimal(t, gauge, &chunk).ok());
+  for (size_t cut : {size_t{6}, size_t{9}, chunk.size() - 3}) {
+    Status st;
+    DecodeAny(chunk.substr(0, cut), &st);
+    EXPECT_FALSE(st.ok()) << cut;
+  }
+}
+
 TEST(DecimalChunk, RefusesValuesItCannotHoldAndEncodeBestFallsBack) {
   const double stale = std::bit_cast<double>(uint64_t{0x7ff0000000000002});
   for (double bad : {std::numeric_limits<double>::quiet_NaN(), stale,
@@ -236,13 +284,22 @@ TEST(EncodeBest, PicksTheSmallerEncoding) {
   EXPECT_EQ(best, Xor(t, bytes));
 }
 
-// Freezes the decimal layout of tsdb/docs/format.md.
+// Freezes the decimal layout of tsdb/docs/format.md: today's writer produces the documented
+// bytes, and chunks of the older one-stream layout (flags 0) still decode.
 TEST(DecimalChunk, GoldenBytes) {
   std::vector<TimestampMs> t = {1000, 16000, 31000, 46005};
   std::vector<double> v = {1.5, 1.75, 2.0, 2.25};
   std::string chunk;
   ASSERT_TRUE(EncodeDecimal(t, v, &chunk).ok());
   const unsigned char want[] = {
+      0x02, 0x00, 0x04, 0x02, 0x20,  // decimal, 4 samples, k = 2, two streams (irregular times)
+      0x00, 0x0d,                    // the timestamp stream's length: 13 bytes
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xe8,  // t0 = 1000
+      // 0xe0 0x3a 0x98 0x40 0xa0: dod 15000 -> '1110' + 20 bits, 0 -> '0', 5 -> '10' + 8 bits
+      0xe0, 0x3a, 0x98, 0x40, 0xa0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x96,  // m0 = 150
+      0x8c, 0x80};  // dod 25 -> '10' + 7 bits, then '0', '0', padding
+  EXPECT_EQ(chunk, std::string(reinterpret_cast<const char*>(want), sizeof want));
+  const unsigned char older[] = {
       0x02, 0x00, 0x04, 0x02, 0x00,                    // decimal, 4 samples, k = 2, no flags
       0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xe8,  // t0 = 1000
       0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x96,  // m0 = 150
@@ -250,7 +307,15 @@ TEST(DecimalChunk, GoldenBytes) {
       // 0x8c 0x90 0x28: m1 dod 25 -> '10' + 7 bits, t2 '0', m2 '0', t3 dod 5 -> '10' + 8 bits,
       //                 m3 '0', padding.
       0xe0, 0x3a, 0x98, 0x8c, 0x90, 0x28};
-  EXPECT_EQ(chunk, std::string(reinterpret_cast<const char*>(want), sizeof want));
+  Status st;
+  std::vector<Sample> out =
+      DecodeAny(std::string(reinterpret_cast<const char*>(older), sizeof older), &st);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(out.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(out[i].t, t[i]);
+    EXPECT_EQ(out[i].v, v[i]);
+  }
 }
 
 TEST(DecimalChunk, RegularTimestampsAndConstantValuesCostNothingPerSample) {
