@@ -4,6 +4,7 @@
 // days. The metadata and admin API serve from the head. Scraping and PromQL come next.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -21,6 +22,9 @@
 #include "common/http/server.h"
 #include "tsdb/api/ingest_handlers.h"
 #include "tsdb/api/metadata_handlers.h"
+#include "tsdb/api/scrape_handlers.h"
+#include "tsdb/scrape/config.h"
+#include "tsdb/scrape/manager.h"
 #include "tsdb/storage/head.h"
 
 using namespace tocsin;
@@ -44,6 +48,8 @@ int main(int argc, char** argv) {
   std::chrono::milliseconds checkpoint_interval = std::chrono::minutes(10);
   std::string checkpoint_wal_size = "256MB";
   bool admin_api = false;
+  std::string config_file;
+  int64_t scrape_workers = 8;
 
   FlagSet flags(
       "tocsin-tsdb",
@@ -65,6 +71,11 @@ int main(int argc, char** argv) {
                  "faster restarts, more writes).");
   flags.String("storage.tsdb.checkpoint-wal-size", &checkpoint_wal_size,
                "Also checkpoint once the write-ahead log holds this many bytes.");
+  flags.String("config.file", &config_file,
+               "Prometheus configuration file (global, scrape_configs, remote_write). Empty: no "
+               "scraping. Reloaded on SIGHUP and POST /-/reload.");
+  flags.Int("scrape.workers", &scrape_workers,
+            "Scrapes that may run at once (a slow target holds one).");
   flags.Bool("web.enable-admin-api", &admin_api,
              "Enable the admin endpoints: snapshot, delete_series, clean_tombstones.");
   flags.Bool("storage.tsdb.wal-fsync-every-commit", &wal_fsync,
@@ -144,6 +155,39 @@ int main(int argc, char** argv) {
   };
   tsdb::api::MetadataHandlers metadata(head.get(), meta_options);
 
+  // Scraping: the configuration is loaded now, and again on SIGHUP or POST /-/reload; a bad
+  // file at a reload keeps the running configuration.
+  std::mutex config_mu;
+  tsdb::scrape::Config config;
+  tsdb::scrape::Manager scraper(head.get(),
+                                {.workers = static_cast<int>(std::max<int64_t>(1, scrape_workers)),
+                                 .user_agent = std::string("tocsin-tsdb/") + kVersion});
+  auto load_config = [&]() -> Status {
+    tsdb::scrape::Config next;
+    if (!config_file.empty())
+      TOCSIN_RETURN_IF_ERROR(tsdb::scrape::LoadConfigFile(config_file, &next));
+    for (const std::string& w : next.warnings) log::Warn(w);
+    TOCSIN_RETURN_IF_ERROR(scraper.ApplyConfig(next));
+    size_t targets = 0;
+    for (const auto& sc : next.scrape_configs)
+      for (const auto& st : sc.static_configs) targets += st.targets.size();
+    std::lock_guard<std::mutex> lock(config_mu);
+    config = std::move(next);
+    log::Info("Configuration loaded",
+              {{"file", config_file.empty() ? "(none)" : config_file},
+               {"scrape_pools", std::to_string(config.scrape_configs.size())},
+               {"static_targets", std::to_string(targets)}});
+    return Status::Ok();
+  };
+  if (Status cst = load_config(); !cst.ok()) {
+    log::Error("Cannot load the configuration", {{"err", cst.ToString()}});
+    return 1;
+  }
+  tsdb::api::ScrapeHandlers scrape_api(&scraper, [&] {
+    std::lock_guard<std::mutex> lock(config_mu);
+    return config.Redacted();
+  });
+
   // Maintenance: checkpoints (by time or WAL size) and retention, beside ingestion.
   std::mutex maint_mu;
   std::condition_variable maint_cv;
@@ -205,7 +249,25 @@ int main(int argc, char** argv) {
   }
   server.router().Handle("/api/v1/import/prometheus",
                          [&](const http::Request& r) { return ingest.Import(r); });
-  server.router().Handle("/metrics", [&](const http::Request& r) { return ingest.Metrics(r); });
+  server.router().Handle("/metrics", [&](const http::Request& r) {
+    http::Response resp = ingest.Metrics(r);
+    scrape_api.WriteMetrics(&resp.body);
+    return resp;
+  });
+  server.router().Handle("/api/v1/targets",
+                         [&](const http::Request& r) { return scrape_api.Targets(r); });
+  server.router().Handle("/api/v1/status/config",
+                         [&](const http::Request& r) { return scrape_api.Config(r); });
+  server.router().Handle("/-/reload", [&](const http::Request& r) {
+    if (r.method != "POST" && r.method != "PUT")
+      return http::Response::Text(405, "Only POST or PUT requests allowed\n");
+    Status rst = load_config();
+    if (!rst.ok()) {
+      log::Error("Reload failed; the running configuration stays", {{"err", rst.ToString()}});
+      return http::Response::Text(500, "failed to reload config: " + rst.ToString() + "\n");
+    }
+    return http::Response::Text(200, "");
+  });
   metadata.Register(&server.router());
   server.router().HandleHealth();
   st = server.Start();
@@ -217,7 +279,9 @@ int main(int argc, char** argv) {
   for (;;) {
     int sig = signals.Wait();
     if (sig == SIGHUP) {
-      log::Info("SIGHUP: nothing to reload in this version");
+      Status rst = load_config();
+      if (!rst.ok())
+        log::Error("Reload failed; the running configuration stays", {{"err", rst.ToString()}});
       continue;
     }
     log::Info("Shutting down", {{"signal", std::to_string(sig)}});
@@ -225,6 +289,9 @@ int main(int argc, char** argv) {
   }
   server.Stop();
   stop_maintenance();
+  // Scrape loops stop first: their series get staleness markers before the last checkpoint.
+  if (Status sst = scraper.ApplyConfig({}); !sst.ok())
+    log::Error("Stopping scrapes", {{"err", sst.ToString()}});
   // A last checkpoint makes the next start fast (nothing to replay).
   st = head->Checkpoint();
   if (!st.ok()) log::Error("Final checkpoint failed", {{"err", st.ToString()}});

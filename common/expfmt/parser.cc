@@ -1,5 +1,7 @@
 #include "common/expfmt/parser.h"
 
+#include <cmath>
+
 #include "common/base/strings.h"
 
 namespace tocsin::expfmt {
@@ -27,12 +29,25 @@ bool Parser::Next(Entry* entry) {
     *entry = Entry::kSample;
     return true;
   }
+  if (openmetrics_ && !eof_ && status_.ok()) {
+    ++line_no_;
+    Fail("OpenMetrics input does not end with \"# EOF\"");
+  }
   return false;
 }
 
 bool Parser::ParseComment(std::string_view line, Entry* entry) {
   std::string_view s = line.substr(1);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  if (openmetrics_ && s == "EOF") {
+    eof_ = true;
+    if (!TrimSpace(rest_).empty()) {
+      ++line_no_;
+      return Fail("content after \"# EOF\"");
+    }
+    rest_ = {};
+    return false;
+  }
   bool is_help = StartsWith(s, "HELP ") || StartsWith(s, "HELP\t");
   bool is_type = StartsWith(s, "TYPE ") || StartsWith(s, "TYPE\t");
   if (!is_help && !is_type) return false;  // plain comment
@@ -76,6 +91,10 @@ bool Parser::ParseComment(std::string_view line, Entry* entry) {
     type_ = MetricType::kSummary;
   else if (rest == "histogram")
     type_ = MetricType::kHistogram;
+  else if (openmetrics_ && (rest == "unknown" || rest == "info" || rest == "stateset"))
+    type_ = MetricType::kUntyped;
+  else if (openmetrics_ && rest == "gaugehistogram")
+    type_ = MetricType::kGauge;
   else
     return Fail("unknown metric type \"" + std::string(rest) + "\"");
   *entry = Entry::kType;
@@ -178,6 +197,17 @@ bool Parser::ParseSample(std::string_view line) {
   timestamp_.reset();
   if (sp != std::string_view::npos) {
     std::string_view ts = TrimSpace(rest.substr(sp));
+    if (openmetrics_) {
+      // An exemplar (" # {...} value [ts]") may follow; Prometheus 2.42 stores none by default.
+      size_t hash = ts.find('#');
+      if (hash != std::string_view::npos) ts = TrimSpace(ts.substr(0, hash));
+      if (ts.empty()) return true;
+      double secs;
+      if (!ParseDouble(ts, &secs) || !(secs > -9.2e15 && secs < 9.2e15))
+        return Fail("invalid timestamp \"" + std::string(ts) + "\"");
+      timestamp_ = static_cast<int64_t>(std::llround(secs * 1000));
+      return true;
+    }
     int64_t t;
     if (!ParseInt64(ts, &t)) return Fail("invalid timestamp \"" + std::string(ts) + "\"");
     timestamp_ = t;

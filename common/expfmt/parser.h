@@ -1,5 +1,6 @@
 #pragma once
-// Pull parser for the Prometheus text exposition format 0.0.4.
+// Pull parser for the Prometheus text exposition format 0.0.4, and OpenMetrics 1.0 text (as
+// Prometheus ingests it: "# EOF" required, timestamps in seconds, exemplars and UNIT skipped).
 //
 //   Parser p(body);
 //   Parser::Entry e;
@@ -25,8 +26,11 @@ class Parser {
  public:
   enum class Entry { kHelp, kType, kSample };
 
+  enum class Format { kText, kOpenMetrics };
+
   // REQUIRES: input outlives the parser.
-  explicit Parser(std::string_view input) : rest_(input) {}
+  explicit Parser(std::string_view input, Format format = Format::kText)
+      : rest_(input), openmetrics_(format == Format::kOpenMetrics) {}
 
   // Advances to the next entry; plain comments and blank lines are skipped. Returns false at the
   // end of input or on the first error (then status() says which line and why).
@@ -57,6 +61,8 @@ class Parser {
   bool ParseSample(std::string_view line);
 
   std::string_view rest_;
+  bool openmetrics_ = false;
+  bool eof_ = false;  // OpenMetrics: "# EOF" seen
   int line_no_ = 0;
   Status status_;
   std::string_view family_;

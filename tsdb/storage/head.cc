@@ -539,6 +539,7 @@ Status Head::DeleteSeries(std::span<const labels::Matcher> matchers, uint64_t* d
   }
   *deleted = ids.size();
   if (ids.empty()) return Status::Ok();
+  deletion_generation_.fetch_add(1);
   series_deleted_.fetch_add(ids.size());
   if (wal_) {
     std::string rec(1, kDeleteRecord);

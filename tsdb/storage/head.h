@@ -97,6 +97,8 @@ class Head : public Storage {
   // A consistent copy of the stored data (after a checkpoint) in dir. Requires a db.
   Status Snapshot(const std::string& dir);
   bool persistent() const { return db_ != nullptr; }
+  // Grows with every DeleteSeries: holders of SeriesRefs (scrape caches) drop them when it moves.
+  uint64_t deletion_generation() const { return deletion_generation_.load(); }
 
   // Samples replayed from the WAL at Open(), and whether a torn record was dropped.
   uint64_t replayed_samples() const { return replayed_; }
@@ -145,6 +147,7 @@ class Head : public Storage {
   std::atomic<uint64_t> chunks_closed_{0}, closed_bytes_{0}, closed_samples_{0},
       chunk_write_failures_{0}, checkpoints_{0}, blocks_dropped_{0}, series_deleted_{0};
   std::atomic<double> last_checkpoint_seconds_{0};
+  std::atomic<uint64_t> deletion_generation_{0};
 };
 
 }  // namespace tocsin::tsdb

@@ -7,6 +7,9 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -79,9 +82,9 @@ class ForwardingLogger : public rocksdb::Logger {
     char buf[1024];
     std::vsnprintf(buf, sizeof buf, format, ap);
     if (level == rocksdb::InfoLogLevel::WARN_LEVEL) {
-      log::Warn("RocksDB", {{"msg", buf}});
+      log::Warn("RocksDB", {{"detail", buf}});
     } else {
-      log::Error("RocksDB", {{"msg", buf}});
+      log::Error("RocksDB", {{"detail", buf}});
     }
   }
 };
@@ -142,6 +145,9 @@ Status ChunkDb::Open(const std::string& dir, Options options, std::unique_ptr<Ch
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   table.block_size = 64 << 10;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Created first: RocksDB reports a missing directory as an error before creating it.
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return Status::FromErrno("mkdir " + dir, errno);
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, dir, &db);
   if (!s.ok()) return FromRocks(s, "opening RocksDB in " + dir);
