@@ -23,6 +23,7 @@
 #include "tsdb/api/ingest_handlers.h"
 #include "tsdb/api/metadata_handlers.h"
 #include "tsdb/api/scrape_handlers.h"
+#include "tsdb/remote/sender.h"
 #include "tsdb/scrape/config.h"
 #include "tsdb/scrape/manager.h"
 #include "tsdb/storage/head.h"
@@ -162,12 +163,15 @@ int main(int argc, char** argv) {
   tsdb::scrape::Manager scraper(head.get(),
                                 {.workers = static_cast<int>(std::max<int64_t>(1, scrape_workers)),
                                  .user_agent = std::string("tocsin-tsdb/") + kVersion});
+  tsdb::remote::SenderSet senders(head.get(), JoinPath(storage_path, "remote"),
+                                  std::string("tocsin-tsdb/") + kVersion);
   auto load_config = [&]() -> Status {
     tsdb::scrape::Config next;
     if (!config_file.empty())
       TOCSIN_RETURN_IF_ERROR(tsdb::scrape::LoadConfigFile(config_file, &next));
     for (const std::string& w : next.warnings) log::Warn(w);
     TOCSIN_RETURN_IF_ERROR(scraper.ApplyConfig(next));
+    senders.ApplyConfig(next);
     size_t targets = 0;
     for (const auto& sc : next.scrape_configs)
       for (const auto& st : sc.static_configs) targets += st.targets.size();
@@ -176,6 +180,7 @@ int main(int argc, char** argv) {
     log::Info("Configuration loaded",
               {{"file", config_file.empty() ? "(none)" : config_file},
                {"scrape_pools", std::to_string(config.scrape_configs.size())},
+               {"remote_write", std::to_string(config.remote_write.size())},
                {"static_targets", std::to_string(targets)}});
     return Status::Ok();
   };
@@ -252,6 +257,7 @@ int main(int argc, char** argv) {
   server.router().Handle("/metrics", [&](const http::Request& r) {
     http::Response resp = ingest.Metrics(r);
     scrape_api.WriteMetrics(&resp.body);
+    senders.WriteMetrics(&resp.body);
     return resp;
   });
   server.router().Handle("/api/v1/targets",

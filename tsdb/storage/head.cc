@@ -496,7 +496,8 @@ Status Head::Checkpoint() {
   TOCSIN_RETURN_IF_ERROR(db_->Flush().WithContext("checkpoint"));
   for (MemSeries* s : newly) s->persisted.store(true);
   pending_deletes_.clear();
-  TOCSIN_RETURN_IF_ERROR(wal_->DeleteSegmentsBefore(wal_start).WithContext("checkpoint"));
+  uint32_t keep_from = wal_floor_ ? std::min(wal_start, wal_floor_()) : wal_start;
+  TOCSIN_RETURN_IF_ERROR(wal_->DeleteSegmentsBefore(keep_from).WithContext("checkpoint"));
   checkpoints_.fetch_add(1);
   last_checkpoint_seconds_.store(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -560,6 +561,13 @@ Status Head::Snapshot(const std::string& dir) {
   if (!db_) return Status::Unavailable("snapshots need the on-disk store");
   TOCSIN_RETURN_IF_ERROR(Checkpoint());
   return db_->Checkpoint(dir);
+}
+
+bool Head::LabelsOf(uint32_t id, labels::Labels* out) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  if (id >= series_.size() || series_[id] == nullptr) return false;
+  *out = series_[id]->labels;
+  return true;
 }
 
 HeadStats Head::Stats() const {

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <climits>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -97,6 +98,12 @@ class Head : public Storage {
   // A consistent copy of the stored data (after a checkpoint) in dir. Requires a db.
   Status Snapshot(const std::string& dir);
   bool persistent() const { return db_ != nullptr; }
+  // The labels of a series by its id (the WAL's series ids); false when unknown or deleted.
+  bool LabelsOf(uint32_t id, labels::Labels* out) const;
+  // Readers of the WAL (remote write) name the oldest segment they still need; checkpoints
+  // keep it and later ones. Set before concurrent use.
+  void SetWalFloor(std::function<uint32_t()> floor) { wal_floor_ = std::move(floor); }
+  const std::string& wal_dir() const { return options_.wal_dir; }
   // Grows with every DeleteSeries: holders of SeriesRefs (scrape caches) drop them when it moves.
   uint64_t deletion_generation() const { return deletion_generation_.load(); }
 
@@ -148,6 +155,7 @@ class Head : public Storage {
       chunk_write_failures_{0}, checkpoints_{0}, blocks_dropped_{0}, series_deleted_{0};
   std::atomic<double> last_checkpoint_seconds_{0};
   std::atomic<uint64_t> deletion_generation_{0};
+  std::function<uint32_t()> wal_floor_;
 };
 
 }  // namespace tocsin::tsdb

@@ -41,7 +41,9 @@ uint32_t GetU32(const char* p) {
   return b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
 }
 
-Status Segments(const std::string& dir, std::vector<uint32_t>* out) {
+}  // namespace
+
+Status Wal::ListSegments(const std::string& dir, std::vector<uint32_t>* out) {
   out->clear();
   std::vector<std::string> names;
   Status st = ListDir(dir, &names);
@@ -56,6 +58,10 @@ Status Segments(const std::string& dir, std::vector<uint32_t>* out) {
   return Status::Ok();
 }
 
+namespace {
+Status Segments(const std::string& dir, std::vector<uint32_t>* out) {
+  return Wal::ListSegments(dir, out);
+}
 }  // namespace
 
 Status Wal::Open(const std::string& dir, WalOptions options, std::unique_ptr<Wal>* out) {
@@ -188,6 +194,79 @@ Status Wal::Replay(const std::string& dir, uint32_t first,
     }
   }
   return Status::Ok();
+}
+
+WalReader::~WalReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool WalReader::Fill() {
+  if (fd_ < 0 || fd_segment_ != segment_) {
+    if (fd_ >= 0) ::close(fd_);
+    std::string path = dir_ + "/" + SegmentName(segment_);
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    fd_segment_ = segment_;
+    buf_.clear();
+    buf_start_ = offset_;
+    if (fd_ < 0) return false;
+  }
+  char chunk[1 << 16];
+  bool any = false;
+  for (;;) {
+    ssize_t n = ::pread(fd_, chunk, sizeof chunk, static_cast<off_t>(buf_start_ + buf_.size()));
+    if (n <= 0) break;
+    buf_.append(chunk, static_cast<size_t>(n));
+    any = true;
+    if (buf_.size() > (size_t{64} << 20)) break;
+  }
+  return any;
+}
+
+bool WalReader::Next(std::string* record, uint64_t* skipped) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (fd_ < 0 || fd_segment_ != segment_) Fill();
+    size_t pos = static_cast<size_t>(offset_ - buf_start_);
+    bool whole = false;
+    if (buf_.size() - pos >= kHeader) {
+      uint32_t len = GetU32(buf_.data() + pos);
+      if (buf_.size() - pos - kHeader >= len) {
+        std::string_view payload(buf_.data() + pos + kHeader, len);
+        bool finished = false;
+        if (Crc(payload) != GetU32(buf_.data() + pos + 4)) {
+          // Only a finished segment (a newer one exists) can hold a corrupt record for good.
+          std::vector<uint32_t> segs;
+          if (Segments(dir_, &segs).ok() && !segs.empty() && segs.back() > segment_)
+            finished = true;
+          if (!finished) return false;
+          ++*skipped;
+          ++segment_;
+          offset_ = 0;
+          continue;
+        }
+        record->assign(payload);
+        offset_ += kHeader + len;
+        // Drop consumed bytes now and then.
+        if (offset_ - buf_start_ > (size_t{8} << 20)) {
+          buf_.erase(0, static_cast<size_t>(offset_ - buf_start_));
+          buf_start_ = offset_;
+        }
+        return true;
+      }
+    }
+    (void)whole;
+    if (Fill()) continue;  // more bytes arrived
+    // Nothing more here: move on when a newer segment exists (this one is finished).
+    std::vector<uint32_t> segs;
+    if (!Segments(dir_, &segs).ok()) return false;
+    auto next = std::upper_bound(segs.begin(), segs.end(), segment_);
+    if (next == segs.end()) return false;
+    if (Fill()) continue;  // the last bytes may have landed just before the new segment
+    if (buf_.size() - pos > 0) ++*skipped;  // a torn tail (a crash) in a finished segment
+    segment_ = *next;
+    offset_ = 0;
+    attempt = -1;
+  }
+  return false;
 }
 
 }  // namespace tocsin::tsdb

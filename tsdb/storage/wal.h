@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/base/status.h"
 
@@ -25,6 +26,13 @@ struct WalOptions {
   // kernel (durable across process crashes, which is what kill -9 tests).
   bool fsync_every_commit = false;
   size_t segment_bytes = 128 << 20;
+};
+
+// Record types of the head's WAL (FROZEN values): the first byte of each record.
+enum class WalRecord : char {
+  kSeries = 1,   // [u32 series id][labels bytes]
+  kSamples = 2,  // repeated [u32 series id][i64 t][f64 v bits], little-endian
+  kDelete = 3,   // repeated [u32 series id]
 };
 
 class Wal {
@@ -47,6 +55,8 @@ class Wal {
   Status DeleteSegmentsBefore(uint32_t segment);
 
   uint64_t bytes_written() const { return bytes_; }
+  // Numbers of the segments on disk, ascending.
+  static Status ListSegments(const std::string& dir, std::vector<uint32_t>* out);
   // fsync calls and the seconds they took.
   uint64_t fsyncs() const { return fsyncs_.load(std::memory_order_relaxed); }
   double fsync_seconds() const { return fsync_ns_.load(std::memory_order_relaxed) / 1e9; }
@@ -68,6 +78,33 @@ class Wal {
   std::atomic<uint64_t> fsyncs_{0}, fsync_ns_{0};
   int Sync();        // fdatasync, timed; REQUIRES: mu_ held
   std::string buf_;  // GUARDED_BY(mu_)
+};
+
+// Follows the WAL as it is written, for the remote-write sender: returns whole records from a
+// position (segment, byte offset) onwards, moving to the next segment when the current one is
+// finished. A record not yet completely written is waited for, not reported as corrupt.
+// Thread-safety: used by one thread.
+class WalReader {
+ public:
+  WalReader(std::string dir, uint32_t segment, uint64_t offset)
+      : dir_(std::move(dir)), segment_(segment), offset_(offset) {}
+  ~WalReader();
+  // Sets *record to the next record and returns true, or false when none is available yet.
+  // A corrupt record in a finished segment skips the rest of that segment (*skipped += 1).
+  bool Next(std::string* record, uint64_t* skipped);
+  // The position after the last record returned.
+  uint32_t segment() const { return segment_; }
+  uint64_t offset() const { return offset_; }
+
+ private:
+  bool Fill();  // reads what the current segment holds beyond the buffer
+  std::string dir_;
+  uint32_t segment_;
+  uint64_t offset_;
+  int fd_ = -1;
+  uint32_t fd_segment_ = 0;
+  std::string buf_;         // bytes from offset_ on
+  uint64_t buf_start_ = 0;  // segment offset of buf_[0]
 };
 
 }  // namespace tocsin::tsdb

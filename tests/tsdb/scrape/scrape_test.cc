@@ -391,7 +391,8 @@ TEST(ScrapeManager, LimitsRelabellingAndBadBodiesFailTheScrapeOnly) {
   target.Set("keep_me 5\na 1\nb 1\n");
   ASSERT_TRUE(WaitFor([&] { return m.ActiveTargets()[0].health == "down"; }));
   EXPECT_NE(m.ActiveTargets()[0].last_error.find("sample limit exceeded"), std::string::npos);
-  for (const auto& p : Query(head, "keep_me").begin()->second) EXPECT_NE(p.v, 5);
+  auto keep_me = Query(head, "keep_me");
+  for (const auto& p : keep_me.begin()->second) EXPECT_NE(p.v, 5);
   // A malformed body names the line.
   target.Set("keep_me 1\nbad{ 1\n");
   ASSERT_TRUE(
