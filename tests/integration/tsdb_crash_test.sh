@@ -4,7 +4,7 @@
 # were acknowledged, and the replay reported them. Restart time is printed.
 source "$(dirname "$0")/lib.sh"
 data="$WORK/tsdb"
-start_on_free_port tp tsdb -/ready "$TOCSIN_TSDB" --web.listen-address=127.0.0.1:PORT --storage.tsdb.path="$data"
+start_on_free_port tp tsdb -/ready "$TOCSIN_TSDB" --web.listen-address=127.0.0.1:PORT --storage.tsdb.path="$data" --storage.tsdb.retention.time=100y
 pid=$LAST_PID
 # The writer runs on its own and records each acknowledged batch; the server is killed at a
 # random moment, most likely in the middle of a request.
@@ -27,7 +27,7 @@ wait "$wpid" 2>/dev/null || true
 acked=$(($(wc -l <"$WORK/acked") * 100))
 kill_after=$((acked / 100))
 wait "$pid" 2>/dev/null || true
-start_on_free_port tp2 tsdb2 -/ready "$TOCSIN_TSDB" --web.listen-address=127.0.0.1:PORT --storage.tsdb.path="$data"
+start_on_free_port tp2 tsdb2 -/ready "$TOCSIN_TSDB" --web.listen-address=127.0.0.1:PORT --storage.tsdb.path="$data" --storage.tsdb.retention.time=100y
 have=$(curl -fsS "http://127.0.0.1:$tp2/metrics" | awk '$1 == "tocsin_tsdb_head_samples_appended_total" {print $2}')
 series=$(curl -fsS "http://127.0.0.1:$tp2/metrics" | awk '$1 == "tocsin_tsdb_head_series" {print $2}')
 replay=$(grep -o 'msg="Storage opened".*' "$WORK/tsdb2.log")

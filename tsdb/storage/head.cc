@@ -98,6 +98,8 @@ class HeadAppender : public Appender {
 
  private:
   AppendError AppendTo(Head::MemSeries* s, TimestampMs t, double v) {
+    if (t < head_->min_valid_time_.load(std::memory_order_relaxed))
+      return Reject(AppendError::kOutOfBounds);
     // The newest sample this series will have: a queued one, else the committed one.
     auto it = newest_.find(s);
     bool has;
@@ -509,6 +511,10 @@ Status Head::ApplyRetention(const RetentionPolicy& policy) {
   std::lock_guard<std::mutex> cp(checkpoint_mu_);
   std::vector<int64_t> blocks;
   TOCSIN_RETURN_IF_ERROR(db_->Blocks(&blocks));
+  if (policy.keep_after != INT64_MIN) {
+    TimestampMs first_kept = BlockOf(policy.keep_after) * kBlockMs;
+    if (first_kept > min_valid_time_.load()) min_valid_time_.store(first_kept);
+  }
   if (blocks.empty()) return Status::Ok();
   int64_t drop_before = blocks.front();
   if (policy.keep_after != INT64_MIN) drop_before = BlockOf(policy.keep_after);
@@ -522,6 +528,9 @@ Status Head::ApplyRetention(const RetentionPolicy& policy) {
       drop_before = blocks[i] + 1;
     }
   }
+  // From now on samples of dropped (or expired) days are refused rather than stored again.
+  TimestampMs first_kept = drop_before * kBlockMs;
+  if (first_kept > min_valid_time_.load()) min_valid_time_.store(first_kept);
   uint64_t dropped = 0;
   for (int64_t b : blocks) dropped += b < drop_before ? 1 : 0;
   if (dropped == 0) return Status::Ok();

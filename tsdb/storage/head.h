@@ -155,6 +155,8 @@ class Head : public Storage {
       chunk_write_failures_{0}, checkpoints_{0}, blocks_dropped_{0}, series_deleted_{0};
   std::atomic<double> last_checkpoint_seconds_{0};
   std::atomic<uint64_t> deletion_generation_{0};
+  // Samples before this are out of bounds: their day was dropped by retention.
+  std::atomic<TimestampMs> min_valid_time_{INT64_MIN};
   std::function<uint32_t()> wal_floor_;
 };
 

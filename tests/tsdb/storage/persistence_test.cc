@@ -138,6 +138,12 @@ TEST(Persistence, RetentionDropsWholeDaysAndSizeLimitKeepsTheNewest) {
   left = Query(*h);
   ASSERT_FALSE(left.empty());
   for (auto& s : left) ASSERT_GE(std::get<1>(s), 2 * day);
+  // Samples of dropped days are refused, not stored again.
+  auto app = h->NewAppender();
+  EXPECT_EQ(app->Append(L("m", "late"), day + 5, 1), AppendError::kOutOfBounds);
+  EXPECT_EQ(app->Append(L("m", "late"), 2 * day + 5, 1), AppendError::kNone);
+  ASSERT_TRUE(app->Commit().ok());
+  left = Query(*h);
   h.reset();
   ASSERT_TRUE(Head::Open(Opts(dir, 30), &h).ok());
   EXPECT_EQ(Query(*h), left);
