@@ -7,8 +7,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tocsin::tsdb::scrape;
   Config c;
-  if (!ParseConfig(std::string(reinterpret_cast<const char*>(data), size), "fuzz.yml", "/nonexistent",
-                   &c)
+  if (!ParseConfig(std::string(reinterpret_cast<const char*>(data), size), "fuzz.yml",
+                   "/nonexistent", &c)
            .ok())
     return 0;
   (void)c.Redacted();

@@ -25,9 +25,9 @@ cmake --build build-asan -j "$jobs"
 step "fuzzing (${FUZZ_SECONDS:-15}s per target)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTOCSIN_FUZZ=ON -DTOCSIN_TESTS=OFF -DTOCSIN_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j "$jobs" --target procfs_fuzz expfmt_fuzz probe_config_fuzz xor_chunk_fuzz remote_write_fuzz scrape_config_fuzz
+cmake --build build-fuzz -j "$jobs" --target procfs_fuzz expfmt_fuzz probe_config_fuzz xor_chunk_fuzz remote_write_fuzz scrape_config_fuzz promql_fuzz
 fuzz_passed=0
-for t in procfs expfmt probe_config xor_chunk remote_write scrape_config; do
+for t in procfs expfmt probe_config xor_chunk remote_write scrape_config promql; do
   work=$(mktemp -d)
   cp fuzz/corpus/$t/* "$work/"
   if ! build-fuzz/fuzz/${t}_fuzz -max_total_time="${FUZZ_SECONDS:-15}" -max_len=65536 -print_final_stats=1 \

@@ -34,7 +34,7 @@ scraped=$(curl -fsS "http://127.0.0.1:$pp/api/v1/query" --data-urlencode 'query=
 # Prometheus also remote-writes its synthetic series (up, scrape_*), so tocsin holds at least as
 # many as the exporter serves; allow series that appeared or vanished between the two reads.
 [[ $series -ge $((scraped * 9 / 10)) ]] || fail "tocsin-tsdb has $series series, Prometheus $scraped"
-code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary 'x{a="1"} 5 1700000000000' "http://127.0.0.1:$tp/api/v1/import/prometheus")
+code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary "x{a=\"1\"} 5 $(date +%s)000" "http://127.0.0.1:$tp/api/v1/import/prometheus")
 [[ $code == 204 ]] || fail "import answered $code"
 body=$(curl -s -w ' %{http_code}' --data-binary 'garbage' -H 'Content-Encoding: snappy' "http://127.0.0.1:$tp/api/v1/write")
 [[ $body == *"snappy"*" 400" ]] || fail "a corrupt remote-write body got: $body"

@@ -5,15 +5,19 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <functional>
+#include <map>
+#include <optional>
 #include <random>
 #include <set>
 
 #include "common/base/strings.h"
 #include "common/expfmt/writer.h"
 #include "tsdb/api/api_util.h"
+#include "tsdb/promql/parser.h"
 #include "tsdb/promql/selector.h"
 
 namespace tocsin::tsdb::api {
@@ -53,17 +57,26 @@ void AppendStringArray(std::string* out, const std::vector<std::string>& v) {
   out->push_back(']');
 }
 
+// The shared part of /series and /export: GET or POST, one or more match[], start and end.
+// Returns the error response when the request is not acceptable.
+std::optional<http::Response> SelectionRequest(const http::Request& req,
+                                               std::vector<std::vector<labels::Matcher>>* sets,
+                                               TimestampMs* start, TimestampMs* end) {
+  if (!IsGetOrPost(req)) return MethodNotAllowed();
+  if (!req.FormValid()) return BadData("malformed form body: invalid percent escape");
+  std::string error;
+  if (!ParseMatchers(req, sets, &error)) return BadData(error);
+  if (sets->empty()) return BadData("no match[] parameter provided");
+  if (!ParseRange(req, start, end, &error)) return BadData(error);
+  return std::nullopt;
+}
+
 }  // namespace
 
 http::Response MetadataHandlers::Series(const http::Request& req) {
-  if (!IsGetOrPost(req)) return MethodNotAllowed();
-  if (!req.FormValid()) return BadData("malformed form body: invalid percent escape");
   std::vector<std::vector<labels::Matcher>> sets;
-  std::string error;
-  if (!ParseMatchers(req, &sets, &error)) return BadData(error);
-  if (sets.empty()) return BadData("no match[] parameter provided");
   TimestampMs start, end;
-  if (!ParseRange(req, &start, &end, &error)) return BadData(error);
+  if (std::optional<http::Response> bad = SelectionRequest(req, &sets, &start, &end)) return *bad;
   auto q = head_->NewQuerier();
   std::vector<labels::Labels> found;
   for (const auto& ms : sets) {
@@ -129,6 +142,62 @@ http::Response MetadataHandlers::LabelValues(const http::Request& req) {
   return StringsOverMatchers(head_, req, [&name](Querier* q, auto ms, auto* out) {
     return q->LabelValues(name, ms, out);
   });
+}
+
+http::Response MetadataHandlers::Export(const http::Request& req) {
+  std::vector<std::vector<labels::Matcher>> sets;
+  TimestampMs start, end;
+  if (std::optional<http::Response> bad = SelectionRequest(req, &sets, &start, &end)) return *bad;
+  auto q = head_->NewQuerier();
+  std::map<labels::Labels, std::unique_ptr<SeriesIterator>> found;
+  std::vector<std::unique_ptr<SeriesSet>> sets_alive;
+  for (const auto& ms : sets) {
+    std::unique_ptr<SeriesSet> set;
+    Status st = q->Select(start, end, ms, &set);
+    if (!st.ok()) return ApiError(422, kExecution, st.message());
+    while (set->Next()) {
+      if (!found.count(set->labels())) found.emplace(set->labels(), set->Iterator());
+    }
+    sets_alive.push_back(std::move(set));  // iterators are valid while their set lives
+  }
+  http::Response r;
+  r.content_type = "application/stream+json";
+  std::string values, timestamps;
+  for (auto& [l, it] : found) {
+    values.clear();
+    timestamps.clear();
+    while (it->Next()) {
+      if (!timestamps.empty()) {
+        values += ',';
+        timestamps += ',';
+      }
+      double v = it->v();
+      if (std::isfinite(v)) {
+        expfmt::AppendDouble(&values, v);
+      } else {
+        values += '"';
+        expfmt::AppendDouble(&values, v);  // NaN, +Inf, -Inf (staleness markers are NaN)
+        values += '"';
+      }
+      timestamps += std::to_string(it->t());
+    }
+    if (!it->status().ok()) return ApiError(422, kExecution, it->status().message());
+    r.body += "{\"metric\":";
+    AppendJsonLabels(&r.body, l);
+    r.body += ",\"values\":[" + values + "],\"timestamps\":[" + timestamps + "]}\n";
+  }
+  return r;
+}
+
+http::Response MetadataHandlers::FormatQuery(const http::Request& req) {
+  if (!IsGetOrPost(req)) return MethodNotAllowed();
+  if (!req.FormValid()) return BadData("malformed form body: invalid percent escape");
+  promql::NodePtr expr;
+  Status st = promql::ParseExpr(req.Param("query"), &expr);
+  if (!st.ok()) return BadData("invalid parameter \"query\": " + std::string(st.message()));
+  std::string data;
+  AppendJsonString(&data, expr->String());
+  return ApiSuccess(data);
 }
 
 http::Response MetadataHandlers::StatusTsdb(const http::Request& req) {
@@ -246,6 +315,8 @@ void MetadataHandlers::Register(http::Router* router) {
   router->Handle("/api/v1/series", [this](const http::Request& r) { return Series(r); });
   router->Handle("/api/v1/labels", [this](const http::Request& r) { return Labels(r); });
   router->HandlePrefix("/api/v1/label/", [this](const http::Request& r) { return LabelValues(r); });
+  router->Handle("/api/v1/export", [this](const http::Request& r) { return Export(r); });
+  router->Handle("/api/v1/format_query", [this](const http::Request& r) { return FormatQuery(r); });
   router->Handle("/api/v1/status/tsdb", [this](const http::Request& r) { return StatusTsdb(r); });
   router->Handle("/api/v1/status/buildinfo",
                  [this](const http::Request& r) { return BuildInfo(r); });

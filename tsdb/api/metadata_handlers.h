@@ -1,6 +1,7 @@
 #pragma once
 // The Prometheus HTTP API's metadata and admin endpoints over the head:
 //   /api/v1/series, /api/v1/labels, /api/v1/label/<name>/values  (match[], start, end)
+//   /api/v1/export (raw samples, JSON lines)
 //   /api/v1/status/tsdb (cardinality), /api/v1/status/buildinfo, /api/v1/status/flags
 //   /api/v1/admin/tsdb/snapshot, /delete_series, /clean_tombstones  (--web.enable-admin-api)
 // GET and form-encoded POST alike; errors in Prometheus's JSON shape.
@@ -32,7 +33,13 @@ class MetadataHandlers {
   http::Response Labels(const http::Request& req);
   // Path /api/v1/label/<name>/values.
   http::Response LabelValues(const http::Request& req);
+  // GET/POST /api/v1/export: raw samples of the series matching match[] within start/end, one
+  // JSON object per line ({"metric":{..},"values":[..],"timestamps":[..]}), the format
+  // VictoriaMetrics exports and imports (/api/v1/import). For backups, migration and tests.
+  http::Response Export(const http::Request& req);
   http::Response StatusTsdb(const http::Request& req);
+  // /api/v1/format_query?query=...: the query in PromQL's canonical form, or its parse error.
+  http::Response FormatQuery(const http::Request& req);
   http::Response BuildInfo(const http::Request& req);
   http::Response Flags(const http::Request& req);
   http::Response Snapshot(const http::Request& req);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "tsdb/api/api_util.h"
 
@@ -118,6 +119,33 @@ TEST_F(MetadataTest, DeleteSeriesWhenEnabled) {
   http::Response r = admin.DeleteSeries(post);
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("not supported"), std::string::npos);
+}
+
+TEST_F(MetadataTest, ExportWritesJsonLines) {
+  auto app = head_.NewAppender();
+  app->Append(L({{"__name__", "up"}, {"job", "node"}, {"instance", "a:9100"}}), 2000, 0);
+  app->Append(L({{"__name__", "up"}, {"job", "node"}, {"instance", "a:9100"}}), 3000,
+              std::numeric_limits<double>::quiet_NaN());
+  ASSERT_TRUE(app->Commit().ok());
+  http::Response r = h_.Export(Get("/api/v1/export", {{"match[]", "up{job=\"node\"}"}}));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body,
+            "{\"metric\":{\"__name__\":\"up\",\"instance\":\"a:9100\",\"job\":\"node\"},"
+            "\"values\":[1,0,\"NaN\"],\"timestamps\":[1000,2000,3000]}\n");
+  // A time range narrows the samples; no match[] is an error.
+  r = h_.Export(Get("/api/v1/export", {{"match[]", "up"}, {"start", "1.5"}, {"end", "2"}}));
+  EXPECT_NE(r.body.find("\"values\":[0],\"timestamps\":[2000]"), std::string::npos) << r.body;
+  EXPECT_EQ(h_.Export(Get("/api/v1/export")).status, 400);
+}
+
+TEST_F(MetadataTest, FormatQuery) {
+  http::Response r =
+      h_.FormatQuery(Get("/api/v1/format_query", {{"query", "SUM(rate(x[5m])) BY (job)"}}));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"status\":\"success\",\"data\":\"sum by (job) (rate(x[5m]))\"}");
+  r = h_.FormatQuery(Get("/api/v1/format_query", {{"query", "rate(x)"}}));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("expected type range vector"), std::string::npos) << r.body;
 }
 
 TEST(ApiUtil, TimesAndJson) {
