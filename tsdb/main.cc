@@ -19,9 +19,11 @@
 #include "common/base/flags.h"
 #include "common/base/log.h"
 #include "common/base/signals.h"
+#include "common/expfmt/writer.h"
 #include "common/http/server.h"
 #include "tsdb/api/ingest_handlers.h"
 #include "tsdb/api/metadata_handlers.h"
+#include "tsdb/api/query_handlers.h"
 #include "tsdb/api/scrape_handlers.h"
 #include "tsdb/remote/sender.h"
 #include "tsdb/scrape/config.h"
@@ -50,6 +52,10 @@ int main(int argc, char** argv) {
   std::string checkpoint_wal_size = "256MB";
   bool admin_api = false;
   std::string config_file;
+  std::chrono::milliseconds lookback = std::chrono::minutes(5);
+  std::chrono::milliseconds query_timeout = std::chrono::minutes(2);
+  int64_t max_samples = 50'000'000;
+  int64_t max_concurrency = 20;
   int64_t scrape_workers = 8;
 
   FlagSet flags(
@@ -77,6 +83,13 @@ int main(int argc, char** argv) {
                "scraping. Reloaded on SIGHUP and POST /-/reload.");
   flags.Int("scrape.workers", &scrape_workers,
             "Scrapes that may run at once (a slow target holds one).");
+  flags.Duration("query.lookback-delta", &lookback,
+                 "How far back an instant selector looks for the newest sample.");
+  flags.Duration("query.timeout", &query_timeout, "Maximum time a query may take.");
+  flags.Int("query.max-samples", &max_samples,
+            "Most samples a single query may load or produce at once.");
+  flags.Int("query.max-concurrency", &max_concurrency,
+            "Queries evaluated at once; more wait their turn.");
   flags.Bool("web.enable-admin-api", &admin_api,
              "Enable the admin endpoints: snapshot, delete_series, clean_tombstones.");
   flags.Bool("storage.tsdb.wal-fsync-every-commit", &wal_fsync,
@@ -153,8 +166,18 @@ int main(int argc, char** argv) {
       {"storage.tsdb.samples-per-chunk", std::to_string(samples_per_chunk)},
       {"web.enable-admin-api", admin_api ? "true" : "false"},
       {"web.enable-remote-write-receiver", remote_write_receiver ? "true" : "false"},
+      {"query.lookback-delta", FormatDuration(lookback)},
+      {"query.timeout", FormatDuration(query_timeout)},
+      {"query.max-samples", std::to_string(max_samples)},
+      {"query.max-concurrency", std::to_string(max_concurrency)},
   };
   tsdb::api::MetadataHandlers metadata(head.get(), meta_options);
+  tsdb::api::QueryOptions query_options;
+  query_options.engine.lookback_delta_ms = lookback.count();
+  query_options.engine.timeout = query_timeout;
+  query_options.engine.max_samples = static_cast<size_t>(std::max<int64_t>(1, max_samples));
+  query_options.max_concurrency = static_cast<int>(std::max<int64_t>(1, max_concurrency));
+  tsdb::api::QueryHandlers query_api(head.get(), query_options);
 
   // Scraping: the configuration is loaded now, and again on SIGHUP or POST /-/reload; a bad
   // file at a reload keeps the running configuration.
@@ -258,8 +281,19 @@ int main(int argc, char** argv) {
     http::Response resp = ingest.Metrics(r);
     scrape_api.WriteMetrics(&resp.body);
     senders.WriteMetrics(&resp.body);
+    expfmt::Writer w(&resp.body);
+    w.Single("tocsin_tsdb_queries_total", "PromQL queries evaluated.", expfmt::MetricType::kCounter,
+             static_cast<double>(query_api.queries()));
+    w.Single("tocsin_tsdb_query_failures_total", "PromQL queries that failed.",
+             expfmt::MetricType::kCounter, static_cast<double>(query_api.failures()));
+    w.Single("tocsin_tsdb_query_seconds_total", "Seconds spent evaluating PromQL queries.",
+             expfmt::MetricType::kCounter, query_api.seconds());
     return resp;
   });
+  server.router().Handle("/api/v1/query",
+                         [&](const http::Request& r) { return query_api.Query(r); });
+  server.router().Handle("/api/v1/query_range",
+                         [&](const http::Request& r) { return query_api.QueryRange(r); });
   server.router().Handle("/api/v1/targets",
                          [&](const http::Request& r) { return scrape_api.Targets(r); });
   server.router().Handle("/api/v1/status/config",
