@@ -3,6 +3,9 @@
 // series index and periodic checkpoints go to RocksDB under <path>/db; retention drops whole
 // days. The metadata and admin API serve from the head. Scraping and PromQL come next.
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
 
 #include <algorithm>
 #include <cerrno>
@@ -21,6 +24,7 @@
 #include "common/base/signals.h"
 #include "common/expfmt/writer.h"
 #include "common/http/server.h"
+#include "tsdb/api/api_util.h"
 #include "tsdb/api/ingest_handlers.h"
 #include "tsdb/api/metadata_handlers.h"
 #include "tsdb/api/query_handlers.h"
@@ -157,6 +161,7 @@ int main(int argc, char** argv) {
   meta_options.admin_enabled = admin_api;
   meta_options.snapshot_dir = JoinPath(storage_path, "snapshots");
   meta_options.version = kVersion;
+  meta_options.lookback_delta_ms = lookback.count();
   meta_options.flags = {
       {"web.listen-address", web.listen_address},
       {"storage.tsdb.path", storage_path},
@@ -296,6 +301,26 @@ int main(int argc, char** argv) {
                          [&](const http::Request& r) { return query_api.QueryRange(r); });
   server.router().Handle("/api/v1/targets",
                          [&](const http::Request& r) { return scrape_api.Targets(r); });
+  server.router().Handle("/api/v1/metadata",
+                         [&](const http::Request& r) { return scrape_api.Metadata(r); });
+  auto started = std::chrono::system_clock::now();
+  server.router().Handle("/api/v1/status/runtimeinfo", [&](const http::Request&) {
+    std::time_t t = std::chrono::system_clock::to_time_t(started);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char when[64];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char cwd[4096] = "";
+    if (::getcwd(cwd, sizeof cwd) == nullptr) cwd[0] = 0;
+    std::string data = std::string("{\"startTime\":\"") + when + "\",\"CWD\":";
+    tsdb::api::AppendJsonString(&data, cwd);
+    data += ",\"reloadConfigSuccess\":true,\"lastConfigTime\":\"" + std::string(when) +
+            "\",\"corruptionCount\":0,\"goroutineCount\":0,\"GOMAXPROCS\":" +
+            std::to_string(std::thread::hardware_concurrency()) +
+            ",\"GOMEMLIMIT\":0,\"GOGC\":\"\",\"GODEBUG\":\"\",\"storageRetention\":\"" +
+            FormatDuration(retention_time) + "\"}";
+    return tsdb::api::ApiSuccess(data);
+  });
   server.router().Handle("/api/v1/status/config",
                          [&](const http::Request& r) { return scrape_api.Config(r); });
   server.router().Handle("/-/reload", [&](const http::Request& r) {

@@ -17,6 +17,7 @@
 #include "common/base/strings.h"
 #include "common/expfmt/writer.h"
 #include "tsdb/api/api_util.h"
+#include "tsdb/promql/engine.h"
 #include "tsdb/promql/parser.h"
 #include "tsdb/promql/selector.h"
 
@@ -189,6 +190,62 @@ http::Response MetadataHandlers::Export(const http::Request& req) {
   return r;
 }
 
+http::Response MetadataHandlers::Federate(const http::Request& req) {
+  if (!IsGetOrPost(req)) return MethodNotAllowed();
+  std::vector<std::vector<labels::Matcher>> sets;
+  std::string error;
+  if (!ParseMatchers(req, &sets, &error)) return http::Response::Text(400, error + "\n");
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  auto q = head_->NewQuerier();
+  struct Latest {
+    int64_t t;
+    double v;
+  };
+  std::map<labels::Labels, Latest> found;
+  for (const auto& ms : sets) {
+    std::unique_ptr<SeriesSet> set;
+    Status st = q->Select(now - options_.lookback_delta_ms, now, ms, &set);
+    if (!st.ok()) return http::Response::Text(500, std::string(st.message()) + "\n");
+    while (set->Next()) {
+      auto it = set->Iterator();
+      bool any = false;
+      Latest last{0, 0};
+      while (it->Next()) {
+        any = true;
+        last = {it->t(), it->v()};
+      }
+      if (any && !promql::IsStaleNaN(last.v)) found.emplace(set->labels(), last);
+    }
+  }
+  http::Response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  expfmt::Writer w(&r.body);
+  std::string family;
+  std::vector<expfmt::Label> ls;
+  for (const auto& [l, s] : found) {
+    std::string_view name = l.Get(labels::kMetricName);
+    if (name != family) {
+      family = std::string(name);
+      r.body += "# TYPE " + family + " untyped\n";
+    }
+    ls.clear();
+    l.ForEach([&](std::string_view n, std::string_view v) {
+      if (n != labels::kMetricName) ls.push_back({n, v});
+    });
+    w.Sample(name, ls, s.v);
+    r.body.pop_back();  // the newline: the timestamp follows
+    r.body += " " + std::to_string(s.t) + "\n";
+  }
+  return r;
+}
+
+http::Response MetadataHandlers::QueryExemplars(const http::Request& req) {
+  if (!IsGetOrPost(req)) return MethodNotAllowed();
+  return ApiSuccess("[]");
+}
+
 http::Response MetadataHandlers::FormatQuery(const http::Request& req) {
   if (!IsGetOrPost(req)) return MethodNotAllowed();
   if (!req.FormValid()) return BadData("malformed form body: invalid percent escape");
@@ -316,6 +373,9 @@ void MetadataHandlers::Register(http::Router* router) {
   router->Handle("/api/v1/labels", [this](const http::Request& r) { return Labels(r); });
   router->HandlePrefix("/api/v1/label/", [this](const http::Request& r) { return LabelValues(r); });
   router->Handle("/api/v1/export", [this](const http::Request& r) { return Export(r); });
+  router->Handle("/federate", [this](const http::Request& r) { return Federate(r); });
+  router->Handle("/api/v1/query_exemplars",
+                 [this](const http::Request& r) { return QueryExemplars(r); });
   router->Handle("/api/v1/format_query", [this](const http::Request& r) { return FormatQuery(r); });
   router->Handle("/api/v1/status/tsdb", [this](const http::Request& r) { return StatusTsdb(r); });
   router->Handle("/api/v1/status/buildinfo",

@@ -22,6 +22,7 @@ struct MetadataOptions {
   std::string version;       // tocsin's own
   // Flags as /api/v1/status/flags shows them.
   std::vector<std::pair<std::string, std::string>> flags;
+  int64_t lookback_delta_ms = 5 * 60 * 1000;  // for /federate
 };
 
 class MetadataHandlers {
@@ -38,6 +39,11 @@ class MetadataHandlers {
   // VictoriaMetrics exports and imports (/api/v1/import). For backups, migration and tests.
   http::Response Export(const http::Request& req);
   http::Response StatusTsdb(const http::Request& req);
+  // /federate?match[]=...: the newest sample (within the lookback delta) of every matching
+  // series, in the text format with timestamps, for a Prometheus that scrapes this one.
+  http::Response Federate(const http::Request& req);
+  // /api/v1/query_exemplars: no exemplars are stored; an empty list.
+  http::Response QueryExemplars(const http::Request& req);
   // /api/v1/format_query?query=...: the query in PromQL's canonical form, or its parse error.
   http::Response FormatQuery(const http::Request& req);
   http::Response BuildInfo(const http::Request& req);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/base/strings.h"
 #include "common/expfmt/writer.h"
 #include "tsdb/api/api_util.h"
 
@@ -96,6 +97,31 @@ http::Response ScrapeHandlers::Targets(const http::Request& req) {
 http::Response ScrapeHandlers::Config(const http::Request&) {
   std::string data = "{\"yaml\":";
   AppendJsonString(&data, config_yaml_());
+  data += '}';
+  return ApiSuccess(data);
+}
+
+http::Response ScrapeHandlers::Metadata(const http::Request& req) {
+  size_t limit = 0;
+  if (std::string_view l = req.Param("limit"); !l.empty()) {
+    int64_t v;
+    if (!ParseInt64(l, &v)) return BadData("invalid parameter \"limit\": " + std::string(l));
+    if (v >= 0) limit = static_cast<size_t>(v);
+    if (v == 0) return ApiSuccess("{}");
+  }
+  auto md = manager_->Metadata(std::string(req.Param("metric")), limit);
+  std::string data = "{";
+  bool first = true;
+  for (const auto& [name, m] : md) {
+    if (!first) data += ',';
+    first = false;
+    AppendJsonString(&data, name);
+    data += ":[{\"type\":";
+    AppendJsonString(&data, m.type);
+    data += ",\"help\":";
+    AppendJsonString(&data, m.help);
+    data += ",\"unit\":\"\"}]";
+  }
   data += '}';
   return ApiSuccess(data);
 }

@@ -20,6 +20,8 @@ class ScrapeHandlers {
 
   http::Response Targets(const http::Request& req);
   http::Response Config(const http::Request& req);
+  // /api/v1/metadata?metric=&limit=: HELP and TYPE of the families the targets expose.
+  http::Response Metadata(const http::Request& req);
   // Appends the scrape metrics in the text format.
   void WriteMetrics(std::string* out) const;
 

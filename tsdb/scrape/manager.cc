@@ -160,6 +160,30 @@ struct Manager::Impl {
   std::vector<std::thread> threads;
 
   std::atomic<uint64_t> scrapes{0}, failures{0}, missed{0}, sd_errors{0};
+
+  // Family metadata from # TYPE / # HELP lines, shared by all targets (bounded).
+  mutable std::mutex meta_mu;
+  std::map<std::string, MetricMetadata> metadata;  // GUARDED_BY(meta_mu)
+  static constexpr size_t kMaxMetadata = 100000;
+
+  void NoteMetadata(const expfmt::Parser& p, expfmt::Parser::Entry e) {
+    // In expfmt::MetricType order; "untyped" is reported as "unknown", as Prometheus does.
+    static constexpr std::string_view kTypes[] = {"counter", "gauge", "unknown", "summary",
+                                                  "histogram"};
+    std::string_view family = p.family_name();
+    std::lock_guard<std::mutex> lock(meta_mu);
+    auto it = metadata.find(std::string(family));
+    if (it == metadata.end()) {
+      if (metadata.size() >= kMaxMetadata) return;
+      it = metadata.emplace(std::string(family), MetricMetadata{"unknown", ""}).first;
+    }
+    if (e == expfmt::Parser::Entry::kHelp) {
+      if (it->second.help != p.help()) it->second.help = p.help();
+    } else {
+      size_t t = static_cast<size_t>(p.type());
+      it->second.type = t < std::size(kTypes) ? std::string(kTypes[t]) : "unknown";
+    }
+  }
   std::atomic<uint64_t> duration_us{0};
 
   void Start() {
@@ -348,7 +372,10 @@ struct Manager::Impl {
     uint64_t rejected = 0;
     std::string first_rejection;
     while (p.Next(&e)) {
-      if (e != expfmt::Parser::Entry::kSample) continue;
+      if (e != expfmt::Parser::Entry::kSample) {
+        NoteMetadata(p, e);
+        continue;
+      }
       ++*scraped;
       std::string_view key = p.series_text();
       auto it = l->cache.find(std::string(key));
@@ -761,6 +788,23 @@ std::vector<DroppedTarget> Manager::DroppedTargets() const {
   std::vector<DroppedTarget> out;
   for (auto& [job, pool] : impl_->pools)
     out.insert(out.end(), pool.dropped.begin(), pool.dropped.end());
+  return out;
+}
+
+std::map<std::string, MetricMetadata> Manager::Metadata(const std::string& metric,
+                                                        size_t limit) const {
+  std::lock_guard<std::mutex> lock(impl_->meta_mu);
+  if (!metric.empty()) {
+    auto it = impl_->metadata.find(metric);
+    if (it == impl_->metadata.end()) return {};
+    return {{it->first, it->second}};
+  }
+  if (limit == 0 || limit >= impl_->metadata.size()) return impl_->metadata;
+  std::map<std::string, MetricMetadata> out;
+  for (const auto& [k, v] : impl_->metadata) {
+    if (out.size() >= limit) break;
+    out.emplace(k, v);
+  }
   return out;
 }
 

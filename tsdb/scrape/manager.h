@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,12 @@ struct DroppedTarget {
   std::string scrape_pool;
 };
 
+// What targets say about a metric family (# TYPE, # HELP), for /api/v1/metadata.
+struct MetricMetadata {
+  std::string type;  // counter, gauge, histogram, summary, unknown
+  std::string help;
+};
+
 struct ScrapeStats {
   uint64_t scrapes = 0, failures = 0, missed_intervals = 0;
   double duration_seconds = 0;  // summed
@@ -67,6 +74,9 @@ class Manager {
   std::vector<TargetStatus> ActiveTargets() const;
   std::vector<DroppedTarget> DroppedTargets() const;
   ScrapeStats Stats() const;
+  // Metadata of every family scraped (the latest HELP and TYPE seen per family name), at most
+  // limit families (0: all); only families named metric when it is not empty.
+  std::map<std::string, MetricMetadata> Metadata(const std::string& metric, size_t limit) const;
 
   struct Impl;
 
