@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <span>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -28,15 +29,25 @@ struct Elem {
 };
 using Vec = std::vector<Elem>;
 
-struct Window {  // one series' samples inside a range window
+// One series' samples inside a range window: a view of the loaded samples (matrix selectors)
+// or of the window's own points (subqueries). Not copyable: the view may point into `owned`.
+struct Window {
   Labels l;
-  std::vector<Point> points;
+  std::vector<Point> owned;
+  std::span<const Point> points;
+  Window() = default;
+  Window(Labels labels, std::span<const Point> view) : l(std::move(labels)), points(view) {}
+  Window(Window&&) = default;
+  Window& operator=(Window&&) = default;
+  Window(const Window&) = delete;
+  Window& operator=(const Window&) = delete;
 };
 using Mat = std::vector<Window>;
 
 struct Loaded {
   Labels l;
-  std::vector<Point> points;
+  std::vector<Point> points;  // every sample, staleness markers included (instant selectors)
+  std::vector<Point> live;    // without staleness markers (range windows)
 };
 
 // Label set edits.
@@ -224,7 +235,7 @@ class Evaluator {
         if (n.negate) {
           for (auto& e : *out) {
             e.v = -e.v;
-            e.l = DropName(e.l);
+            e.l = Dropped(e.l);
           }
         }
         return Status::Ok();
@@ -247,14 +258,12 @@ class Evaluator {
       const Node& vs = *n.expr;
       int64_t t = At(vs, ts) - vs.offset_ms;
       for (const Loaded& s : loaded_[&vs]) {
-        auto first = std::lower_bound(s.points.begin(), s.points.end(), t - n.range_ms,
+        auto first = std::lower_bound(s.live.begin(), s.live.end(), t - n.range_ms,
                                       [](const Point& p, int64_t x) { return p.t < x; });
-        Window w;
-        for (auto it = first; it != s.points.end() && it->t <= t; ++it)
-          if (!IsStaleNaN(it->v)) w.points.push_back(*it);
-        if (w.points.empty()) continue;
-        w.l = s.l;
-        out->push_back(std::move(w));
+        auto last = std::upper_bound(first, s.live.end(), t,
+                                     [](int64_t x, const Point& p) { return x < p.t; });
+        if (first == last) continue;
+        out->emplace_back(s.l, std::span<const Point>(&*first, static_cast<size_t>(last - first)));
       }
       return Status::Ok();
     }
@@ -271,17 +280,18 @@ class Evaluator {
         TOCSIN_RETURN_IF_ERROR(Vector(*n.expr, s, &v));
         for (auto& e : v) {
           auto [it, inserted] = index.try_emplace(e.l.bytes(), out->size());
-          if (inserted) out->push_back({e.l, {}});
-          (*out)[it->second].points.push_back({s, e.v});
+          if (inserted) out->emplace_back(e.l, std::span<const Point>());
+          (*out)[it->second].owned.push_back({s, e.v});
         }
         if (n.expr->Type() == ValueType::kScalar) {
           double x;
           TOCSIN_RETURN_IF_ERROR(Scalar(*n.expr, s, &x));
           auto [it, inserted] = index.try_emplace("", out->size());
-          if (inserted) out->push_back({Labels(), {}});
-          (*out)[it->second].points.push_back({s, x});
+          if (inserted) out->emplace_back(Labels(), std::span<const Point>());
+          (*out)[it->second].owned.push_back({s, x});
         }
       }
+      for (Window& w : *out) w.points = w.owned;
       return Status::Ok();
     }
     if (n.kind == Node::Kind::kParen) return Range(*n.expr, ts, out);
@@ -289,6 +299,21 @@ class Evaluator {
   }
 
   const std::vector<std::string>& warnings() const { return warnings_; }
+
+  // DropName, remembered per label set: steps repeat the same series.
+  const Labels& Dropped(const Labels& l) {
+    auto it = dropped_.find(l.bytes());
+    if (it == dropped_.end()) it = dropped_.emplace(l.bytes(), DropName(l)).first;
+    return it->second;
+  }
+  // Grouped, remembered per node and label set.
+  const Labels& GroupedCached(const Node& n, const Labels& l, const std::vector<std::string>& names,
+                              bool without) {
+    auto& m = grouped_[&n];
+    auto it = m.find(l.bytes());
+    if (it == m.end()) it = m.emplace(l.bytes(), Grouped(l, names, without)).first;
+    return it->second;
+  }
 
  private:
   int64_t At(const Node& n, int64_t ts) const {
@@ -315,7 +340,10 @@ class Evaluator {
       Loaded s;
       s.l = set->labels();
       auto it = set->Iterator();
-      while (it->Next()) s.points.push_back({it->t(), it->v()});
+      while (it->Next()) {
+        s.points.push_back({it->t(), it->v()});
+        if (!IsStaleNaN(it->v())) s.live.push_back({it->t(), it->v()});
+      }
       TOCSIN_RETURN_IF_ERROR(it->status());
       samples_ += s.points.size();
       if (samples_ > o_.max_samples)
@@ -410,7 +438,7 @@ class Evaluator {
             r = e.v;  // a filter keeps the vector's own value
           }
         }
-        out->push_back({DropsName(n) ? DropName(e.l) : e.l, r});
+        out->push_back({DropsName(n) ? Dropped(e.l) : e.l, r});
       }
       return Status::Ok();
     }
@@ -491,7 +519,7 @@ class Evaluator {
           res = Build(std::move(p));
         }
       }
-      if (DropsName(n)) res = DropName(res);
+      if (DropsName(n)) res = Dropped(res);
       if (!m.include.empty()) {
         for (const std::string& name : m.include)
           res = SetLabel(res, name, std::string(o.l.Get(name)));
@@ -536,7 +564,7 @@ class Evaluator {
       if (!n.without) grouping.push_back(label);
     }
     for (const auto& e : in) {
-      Labels g = Grouped(e.l, grouping, n.without);
+      const Labels& g = GroupedCached(n, e.l, grouping, n.without);
       auto [it, inserted] = groups.try_emplace(g.bytes());
       if (inserted) {
         it->second.l = g;
@@ -683,11 +711,13 @@ class Evaluator {
   int64_t start_, end_, step_;
   std::chrono::steady_clock::time_point deadline_;
   std::unordered_map<const Node*, std::vector<Loaded>> loaded_;
+  std::unordered_map<std::string, Labels> dropped_;
+  std::unordered_map<const Node*, std::unordered_map<std::string, Labels>> grouped_;
   size_t samples_ = 0;
   std::vector<std::string> warnings_;
 };
 
-double ExtrapolatedRate(const std::vector<Point>& p, int64_t range_start, int64_t range_end,
+double ExtrapolatedRate(std::span<const Point> p, int64_t range_start, int64_t range_end,
                         double range_s, bool counter, bool rate) {
   double result = p.back().v - p.front().v;
   if (counter) {
@@ -715,7 +745,7 @@ double ExtrapolatedRate(const std::vector<Point>& p, int64_t range_start, int64_
 }
 
 // Least-squares slope and intercept at time t0.
-void Regression(const std::vector<Point>& p, int64_t t0, double* slope, double* intercept) {
+void Regression(std::span<const Point> p, int64_t t0, double* slope, double* intercept) {
   double n = 0, sx = 0, sy = 0, sxy = 0, sx2 = 0;
   double cx = 0, cy = 0, cxy = 0, cx2 = 0;  // Kahan compensation
   auto kahan = [](double& sum, double& c, double v) {
@@ -904,7 +934,7 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
       }
       if (!have)
         return Status::Unavailable("function \"" + std::string(f) + "\" is not implemented yet");
-      out->push_back({DropName(w.l), v});
+      out->push_back({Dropped(w.l), v});
     }
     return Status::Ok();
   }
@@ -935,7 +965,7 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
   if (date) {
     for (auto& e : in) {
       if (std::isnan(e.v) || std::isinf(e.v)) {
-        out->push_back({DropName(e.l), std::numeric_limits<double>::quiet_NaN()});
+        out->push_back({Dropped(e.l), std::numeric_limits<double>::quiet_NaN()});
         continue;
       }
       std::time_t secs = static_cast<std::time_t>(std::floor(e.v));
@@ -955,7 +985,7 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
         bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
         r = kDays[tm.tm_mon] + (tm.tm_mon == 1 && leap ? 1 : 0);
       }
-      out->push_back({DropName(e.l), r});
+      out->push_back({Dropped(e.l), r});
     }
     return Status::Ok();
   }
@@ -981,11 +1011,11 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
         if (it == s.points.begin()) continue;
         --it;
         if (it->t < t - o_.lookback_delta_ms || IsStaleNaN(it->v)) continue;
-        out->push_back({DropName(s.l), static_cast<double>(it->t) / 1000});
+        out->push_back({Dropped(s.l), static_cast<double>(it->t) / 1000});
       }
       return Status::Ok();
     }
-    for (auto& e : in) out->push_back({DropName(e.l), static_cast<double>(ts) / 1000});
+    for (auto& e : in) out->push_back({Dropped(e.l), static_cast<double>(ts) / 1000});
     return Status::Ok();
   }
   if (f == "label_replace") {
@@ -1049,7 +1079,7 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
         order.push_back(g.bytes());
       }
       // Two histograms that differ only in their name collide once it is dropped.
-      if (!seen_series.emplace(DropName(e.l).bytes(), true).second)
+      if (!seen_series.emplace(Dropped(e.l).bytes(), true).second)
         return Status::InvalidArgument("vector cannot contain metrics with the same labelset");
       it->second.second.emplace_back(bound, e.v);
     }
@@ -1132,7 +1162,7 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
       return std::floor(x * inv + 0.5) / inv;
     };
   if (!fn) return Status::Unavailable("function \"" + std::string(f) + "\" is not implemented yet");
-  for (auto& e : in) out->push_back({DropName(e.l), fn(e.v)});
+  for (auto& e : in) out->push_back({Dropped(e.l), fn(e.v)});
   return Status::Ok();
 }
 
@@ -1166,7 +1196,7 @@ Status Run(const EngineOptions& o, tsdb::Storage* storage, const Node& expr, int
     Mat m;
     TOCSIN_RETURN_IF_ERROR(ev.Range(expr, start, &m));
     out->type = ValueType::kMatrix;
-    for (auto& w : m) out->series.push_back({std::move(w.l), std::move(w.points)});
+    for (auto& w : m) out->series.push_back({std::move(w.l), std::vector<Point>(w.points.begin(), w.points.end())});
     std::sort(out->series.begin(), out->series.end(),
               [](const auto& a, const auto& b) { return a.labels < b.labels; });
     return Status::Ok();
