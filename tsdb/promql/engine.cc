@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <bit>
-#include <span>
 #include <charconv>
 #include <cmath>
 #include <ctime>
 #include <functional>
 #include <limits>
 #include <map>
+#include <span>
 #include <unordered_map>
 
 #include "common/expfmt/writer.h"
@@ -144,9 +144,8 @@ std::string FormatFixed(double v) {
 
 class Evaluator {
  public:
-  Evaluator(const EngineOptions& o, tsdb::Storage* storage, int64_t start, int64_t end,
-            int64_t step)
-      : o_(o), storage_(storage), start_(start), end_(end), step_(step) {
+  Evaluator(const EngineOptions& o, tsdb::Storage* storage, int64_t start, int64_t end)
+      : o_(o), storage_(storage), start_(start), end_(end) {
     deadline_ = std::chrono::steady_clock::now() + o.timeout;
   }
 
@@ -708,7 +707,7 @@ class Evaluator {
 
   const EngineOptions& o_;
   tsdb::Storage* storage_;
-  int64_t start_, end_, step_;
+  int64_t start_, end_;
   std::chrono::steady_clock::time_point deadline_;
   std::unordered_map<const Node*, std::vector<Loaded>> loaded_;
   std::unordered_map<std::string, Labels> dropped_;
@@ -744,32 +743,45 @@ double ExtrapolatedRate(std::span<const Point> p, int64_t range_start, int64_t r
   return result;
 }
 
-// Least-squares slope and intercept at time t0.
+// Neumaier-compensated summation step, as Prometheus's kahanSumInc.
+void KahanInc(double inc, double* sum, double* c) {
+  double t = *sum + inc;
+  if (std::fabs(*sum) >= std::fabs(inc)) {
+    *c += (*sum - t) + inc;
+  } else {
+    *c += (inc - t) + *sum;
+  }
+  *sum = t;
+}
+
+// Least-squares slope and intercept at time t0, computed as Prometheus 2.42's
+// linearRegression does (same operations, same order), so results agree to the bit.
 void Regression(std::span<const Point> p, int64_t t0, double* slope, double* intercept) {
-  double n = 0, sx = 0, sy = 0, sxy = 0, sx2 = 0;
-  double cx = 0, cy = 0, cxy = 0, cx2 = 0;  // Kahan compensation
-  auto kahan = [](double& sum, double& c, double v) {
-    double y = v - c;
-    double t = sum + y;
-    c = (t - sum) - y;
-    sum = t;
-  };
+  double n = 0, sx = 0, cx = 0, sy = 0, cy = 0, sxy = 0, cxy = 0, sx2 = 0, cx2 = 0;
+  double init_y = p.front().v;
   bool const_y = true;
-  double first_y = p.front().v;
-  for (const Point& x : p) {
-    double dx = static_cast<double>(x.t - t0) / 1000;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (const_y && i > 0 && p[i].v != init_y) const_y = false;
     n += 1;
-    kahan(sx, cx, dx);
-    kahan(sy, cy, x.v);
-    kahan(sxy, cxy, dx * x.v);
-    kahan(sx2, cx2, dx * dx);
-    const_y = const_y && x.v == first_y;
+    double x = static_cast<double>(p[i].t - t0) / 1e3;
+    KahanInc(x, &sx, &cx);
+    KahanInc(p[i].v, &sy, &cy);
+    KahanInc(x * p[i].v, &sxy, &cxy);
+    KahanInc(x * x, &sx2, &cx2);
   }
   if (const_y) {
+    if (std::isinf(init_y)) {
+      *slope = *intercept = std::numeric_limits<double>::quiet_NaN();
+      return;
+    }
     *slope = 0;
-    *intercept = first_y;
+    *intercept = init_y;
     return;
   }
+  sx += cx;
+  sy += cy;
+  sxy += cxy;
+  sx2 += cx2;
   double cov = sxy - sx * sy / n, var = sx2 - sx * sx / n;
   *slope = cov / var;
   *intercept = sy / n - *slope * sx / n;
@@ -1190,13 +1202,14 @@ Status Run(const EngineOptions& o, tsdb::Storage* storage, const Node& expr, int
   if (!instant && step <= 0)
     return Status::InvalidArgument(
         "zero or negative query resolution step widths are not accepted");
-  Evaluator ev(o, storage, start, end, step);
+  Evaluator ev(o, storage, start, end);
   TOCSIN_RETURN_IF_ERROR(ev.Prepare(expr, start, end));
   if (type == ValueType::kMatrix) {
     Mat m;
     TOCSIN_RETURN_IF_ERROR(ev.Range(expr, start, &m));
     out->type = ValueType::kMatrix;
-    for (auto& w : m) out->series.push_back({std::move(w.l), std::vector<Point>(w.points.begin(), w.points.end())});
+    for (auto& w : m)
+      out->series.push_back({std::move(w.l), std::vector<Point>(w.points.begin(), w.points.end())});
     std::sort(out->series.begin(), out->series.end(),
               [](const auto& a, const auto& b) { return a.labels < b.labels; });
     return Status::Ok();
