@@ -285,3 +285,47 @@ TEST(PromqlEngine, PrometheusTestFiles) {
 
 }  // namespace
 }  // namespace tocsin::promql
+
+namespace tocsin::promql {
+namespace {
+
+// Limits: a query over --query.max-samples fails with Prometheus's words; a slow query stops at
+// its timeout; both leave the store as it was for the next query.
+TEST(PromqlEngine, SampleLimitAndTimeout) {
+  tsdb::Head head;
+  auto app = head.NewAppender();
+  for (int s = 0; s < 200; ++s) {
+    labels::Labels l;
+    ASSERT_TRUE(labels::Labels::FromPairs({{"__name__", "m"}, {"i", std::to_string(s)}}, &l).ok());
+    for (int t = 0; t < 500; ++t) app->Append(l, t * 15000, t);
+  }
+  ASSERT_TRUE(app->Commit().ok());
+  NodePtr expr;
+  ASSERT_TRUE(ParseExpr("sum(rate(m[5m]))", &expr).ok());
+  QueryResult r;
+  Engine limited(
+      {.lookback_delta_ms = 300000, .default_subquery_step_ms = 60000, .max_samples = 5000});
+  Status st = limited.Range(&head, *expr, 0, 500 * 15000, 15000, &r);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Status::Code::kResourceExhausted);
+  EXPECT_NE(st.message().find(
+                "query processing would load too many samples into memory in query execution"),
+            std::string_view::npos);
+  NodePtr slow;
+  ASSERT_TRUE(ParseExpr("max_over_time(sum(rate(m[5m]))[2h:15s])", &slow).ok());
+  Engine hurried({.lookback_delta_ms = 300000,
+                  .default_subquery_step_ms = 60000,
+                  .max_samples = 50'000'000,
+                  .timeout = std::chrono::milliseconds(1)});
+  st = hurried.Range(&head, *slow, 0, 500 * 15000, 15000, &r);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Status::Code::kTimeout) << st.ToString();
+  // The store answers the next query normally.
+  Engine normal;
+  ASSERT_TRUE(normal.Instant(&head, *expr, 400 * 15000, &r).ok());
+  ASSERT_EQ(r.series.size(), 1u);
+  EXPECT_NEAR(r.series[0].points[0].v, 200.0 / 15, 1e-9);
+}
+
+}  // namespace
+}  // namespace tocsin::promql
