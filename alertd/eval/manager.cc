@@ -1,0 +1,372 @@
+#include "alertd/eval/manager.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <thread>
+
+#include "common/base/log.h"
+#include "common/http/client.h"
+
+namespace tocsin::alertd {
+
+std::string_view AlertStateName(AlertState s) {
+  switch (s) {
+    case AlertState::kInactive:
+      return "inactive";
+    case AlertState::kPending:
+      return "pending";
+    case AlertState::kFiring:
+      return "firing";
+  }
+  return "";
+}
+
+namespace {
+
+std::string FormEncode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+class HttpDatasource : public Datasource {
+ public:
+  HttpDatasource(std::string url, std::chrono::milliseconds timeout)
+      : url_(std::move(url)), timeout_(timeout) {
+    while (!url_.empty() && url_.back() == '/') url_.pop_back();
+  }
+
+  Status Query(const std::string& expr, int64_t t_ms, std::vector<QuerySample>* out) override {
+    out->clear();
+    http::ClientRequest req;
+    req.method = "POST";
+    req.url = url_ + "/api/v1/query";
+    req.timeout = timeout_;
+    req.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                   {"User-Agent", "tocsin-alertd"}};
+    char t[64];
+    std::snprintf(t, sizeof t, "%.3f", static_cast<double>(t_ms) / 1000);
+    req.body = "query=" + FormEncode(expr) + "&time=" + t;
+    http::ClientResponse resp;
+    TOCSIN_RETURN_IF_ERROR(http::Fetch(req, &resp).WithContext("query " + req.url));
+    nlohmann::json j = nlohmann::json::parse(resp.body, nullptr, false);
+    if (j.is_discarded()) {
+      return Status::Unavailable("datasource answered HTTP " + std::to_string(resp.status) +
+                                 " with a body that is not JSON");
+    }
+    if (j.value("status", "") != "success") {
+      return Status::Unavailable(
+          "datasource: " + j.value("errorType", std::string("error")) + ": " +
+          j.value("error", std::string("HTTP ") + std::to_string(resp.status)));
+    }
+    const auto& data = j["data"];
+    std::string type = data.value("resultType", "");
+    auto number = [](const nlohmann::json& v) -> double {
+      std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+      if (s == "NaN") return std::nan("");
+      if (s == "+Inf" || s == "Inf") return INFINITY;
+      if (s == "-Inf") return -INFINITY;
+      return std::strtod(s.c_str(), nullptr);
+    };
+    if (type == "scalar") {
+      out->push_back({{}, number(data["result"][1])});
+      return Status::Ok();
+    }
+    if (type != "vector")
+      return Status::InvalidArgument("rule expression gave a " + type + ", not a vector");
+    for (const auto& r : data["result"]) {
+      QuerySample s;
+      for (auto it = r["metric"].begin(); it != r["metric"].end(); ++it)
+        s.labels[it.key()] = it.value().get<std::string>();
+      s.value = number(r["value"][1]);
+      out->push_back(std::move(s));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string url_;
+  std::chrono::milliseconds timeout_;
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Fingerprint(const std::map<std::string, std::string>& l) {
+  std::string f;
+  for (const auto& [k, v] : l) {
+    f += k;
+    f.push_back('\xff');
+    f += v;
+    f.push_back('\xfe');
+  }
+  return f;
+}
+
+}  // namespace
+
+std::unique_ptr<Datasource> NewHttpDatasource(std::string base_url,
+                                              std::chrono::milliseconds timeout) {
+  return std::make_unique<HttpDatasource>(std::move(base_url), timeout);
+}
+
+struct Manager::Impl {
+  Datasource* ds;
+  ManagerOptions o;
+  NotifyFn notify;
+
+  struct RuleState {
+    Rule rule;
+    std::map<std::string, Alert> alerts;  // by fingerprint of labels
+    std::string health = "unknown", last_error;
+    int64_t last_eval = 0;
+    double seconds = 0;
+  };
+  struct GroupState {
+    Group group;  // rules moved into states
+    std::vector<RuleState> rules;
+    int64_t next = 0, last_eval = 0;
+    double seconds = 0;
+  };
+
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::vector<GroupState> groups;  // GUARDED_BY(mu)
+  bool stop = false;
+  std::thread thread;
+  std::atomic<uint64_t> evaluations{0}, failures{0}, notifications{0}, eval_us{0};
+
+  std::chrono::milliseconds Interval(const GroupState& g) const {
+    return g.group.interval.count() > 0 ? g.group.interval : o.default_interval;
+  }
+
+  void EvalRule(RuleState& rs, int64_t t) {
+    auto began = std::chrono::steady_clock::now();
+    const Rule& r = rs.rule;
+    std::vector<QuerySample> samples;
+    Status st = ds->Query(r.expr, t, &samples);
+    rs.last_eval = t;
+    evaluations.fetch_add(1);
+    if (!st.ok()) {
+      // Keep every alert as it is: a datasource outage must not resolve anything.
+      failures.fetch_add(1);
+      if (rs.health != "err")
+        log::Warn("Rule evaluation failed", {{"rule", r.name()}, {"err", st.ToString()}});
+      rs.health = "err";
+      rs.last_error = std::string(st.message());
+      return;
+    }
+    rs.health = "ok";
+    rs.last_error.clear();
+    if (!r.is_alert()) return;  // recording rules: results are forwarded by remote write (to come)
+    std::map<std::string, bool> seen;
+    for (const QuerySample& s : samples) {
+      Alert a;
+      a.labels = s.labels;
+      a.labels.erase("__name__");
+      a.value = s.value;
+      TemplateData d;
+      d.labels = a.labels;
+      d.value = s.value;
+      d.external_labels = o.external_labels;
+      d.external_url = o.external_url;
+      d.query = [this, t](const std::string& q, std::vector<QuerySample>* out) {
+        return ds->Query(q, t, out);
+      };
+      for (size_t i = 0; i < r.labels.size(); ++i) {
+        std::string v;
+        Status ts = r.label_templates[i]->Execute(d, &v);
+        if (!ts.ok()) v = "<error expanding template: " + std::string(ts.message()) + ">";
+        a.labels[r.labels[i].first] = v;
+      }
+      a.labels["alertname"] = r.alert;
+      for (size_t i = 0; i < r.annotations.size(); ++i) {
+        std::string v;
+        Status ts = r.annotation_templates[i]->Execute(d, &v);
+        if (!ts.ok()) v = "<error expanding template: " + std::string(ts.message()) + ">";
+        a.annotations[r.annotations[i].first] = v;
+      }
+      std::string fp = Fingerprint(a.labels);
+      seen[fp] = true;
+      auto it = rs.alerts.find(fp);
+      if (it == rs.alerts.end() || it->second.state == AlertState::kInactive) {
+        a.state = AlertState::kPending;
+        a.active_at = t;
+        it = rs.alerts.insert_or_assign(fp, a).first;
+      } else {
+        it->second.value = a.value;
+        it->second.annotations = a.annotations;
+      }
+      Alert& cur = it->second;
+      cur.last_seen = t;
+      if (cur.state == AlertState::kPending && t - cur.active_at >= r.for_.count()) {
+        cur.state = AlertState::kFiring;
+        cur.fired_at = t;
+        notifications.fetch_add(1);
+        notify(r, cur);
+      }
+    }
+    for (auto it = rs.alerts.begin(); it != rs.alerts.end();) {
+      Alert& a = it->second;
+      if (seen.count(it->first)) {
+        ++it;
+        continue;
+      }
+      if (a.state == AlertState::kPending) {
+        it = rs.alerts.erase(it);
+        continue;
+      }
+      if (a.state == AlertState::kFiring) {
+        if (r.keep_firing_for.count() > 0 && t - a.last_seen < r.keep_firing_for.count()) {
+          ++it;
+          continue;
+        }
+        a.state = AlertState::kInactive;
+        a.resolved_at = t;
+        notifications.fetch_add(1);
+        notify(r, a);
+      }
+      if (a.state == AlertState::kInactive && t - a.resolved_at > o.resolved_retention.count()) {
+        it = rs.alerts.erase(it);
+        continue;
+      }
+      ++it;
+    }
+    rs.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    eval_us.fetch_add(static_cast<uint64_t>(rs.seconds * 1e6));
+  }
+
+  void EvalGroup(GroupState& g, int64_t t) {
+    auto began = std::chrono::steady_clock::now();
+    for (auto& rs : g.rules) EvalRule(rs, t);
+    g.last_eval = t;
+    g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  }
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!stop) {
+      int64_t now = NowMs();
+      int64_t wake = now + 1000;
+      for (auto& g : groups) {
+        int64_t interval = Interval(g).count();
+        if (g.next == 0) g.next = now - now % interval + interval;  // aligned to the interval
+        if (g.next <= now) {
+          EvalGroup(g, now);
+          g.next += interval;
+          if (g.next <= now) g.next = now - now % interval + interval;
+        }
+        wake = std::min(wake, g.next);
+      }
+      cv.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, wake - NowMs())),
+                  [&] { return stop; });
+    }
+  }
+};
+
+Manager::Manager(Datasource* datasource, ManagerOptions options, NotifyFn notify)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->ds = datasource;
+  impl_->o = std::move(options);
+  impl_->notify = std::move(notify);
+}
+
+Manager::~Manager() { Stop(); }
+
+void Manager::SetGroups(std::vector<Group> groups) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::vector<Impl::GroupState> next;
+  for (Group& g : groups) {
+    Impl::GroupState gs;
+    for (Rule& r : g.rules) {
+      Impl::RuleState rs;
+      rs.rule = std::move(r);
+      // Keep the state of the same rule (group, name and expression) across reloads.
+      for (auto& old : impl_->groups) {
+        if (old.group.name != g.name || old.group.file != g.file) continue;
+        for (auto& orule : old.rules) {
+          if (orule.rule.name() == rs.rule.name() && orule.rule.expr == rs.rule.expr) {
+            rs.alerts = std::move(orule.alerts);
+            rs.health = orule.health;
+          }
+        }
+      }
+      gs.rules.push_back(std::move(rs));
+    }
+    g.rules.clear();
+    gs.group = std::move(g);
+    next.push_back(std::move(gs));
+  }
+  impl_->groups = std::move(next);
+  impl_->cv.notify_all();
+}
+
+void Manager::Start() {
+  impl_->thread = std::thread([this] { impl_->Run(); });
+}
+
+void Manager::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stop = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void Manager::EvaluateAll(int64_t t_ms) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (auto& g : impl_->groups) impl_->EvalGroup(g, t_ms);
+}
+
+std::vector<GroupStatus> Manager::Groups() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::vector<GroupStatus> out;
+  for (const auto& g : impl_->groups) {
+    GroupStatus gs;
+    gs.name = g.group.name;
+    gs.file = g.group.file;
+    gs.interval = impl_->Interval(g);
+    gs.last_evaluation = g.last_eval;
+    gs.evaluation_seconds = g.seconds;
+    for (const auto& rs : g.rules) {
+      RuleStatus r;
+      r.rule = &rs.rule;
+      r.health = rs.health;
+      r.last_error = rs.last_error;
+      r.last_evaluation = rs.last_eval;
+      r.evaluation_seconds = rs.seconds;
+      for (const auto& [fp, a] : rs.alerts)
+        if (a.state != AlertState::kInactive) r.alerts.push_back(a);
+      gs.rules.push_back(std::move(r));
+    }
+    out.push_back(std::move(gs));
+  }
+  return out;
+}
+
+ManagerStats Manager::Stats() const {
+  ManagerStats s;
+  s.evaluations = impl_->evaluations.load();
+  s.failures = impl_->failures.load();
+  s.notifications_queued = impl_->notifications.load();
+  s.evaluation_seconds = static_cast<double>(impl_->eval_us.load()) / 1e6;
+  return s;
+}
+
+}  // namespace tocsin::alertd

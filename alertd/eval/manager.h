@@ -1,0 +1,101 @@
+#pragma once
+// Rule evaluation: each group runs at its interval against a Prometheus-compatible query API;
+// alerting rules move their alerts inactive -> pending -> firing -> resolved with `for` and
+// `keep_firing_for` as Prometheus defines them; labels and annotations are expanded from their
+// templates at every evaluation. When the datasource fails, alerts keep their state (no false
+// resolve) and the failure is counted and shown on the rule. Transitions to firing and to
+// resolved are handed to the notifier.
+// Thread-safety: thread-safe; one thread evaluates, the API reads snapshots.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "alertd/rules/rules.h"
+#include "common/base/status.h"
+
+namespace tocsin::alertd {
+
+// Where queries go: tocsin-tsdb, Prometheus, VictoriaMetrics, Thanos...
+class Datasource {
+ public:
+  virtual ~Datasource() = default;
+  // Instant query at t (Unix ms). Vector results only; a scalar comes back as one sample.
+  virtual Status Query(const std::string& expr, int64_t t_ms, std::vector<QuerySample>* out) = 0;
+};
+
+// Over HTTP: POST <url>/api/v1/query.
+std::unique_ptr<Datasource> NewHttpDatasource(std::string base_url,
+                                              std::chrono::milliseconds timeout);
+
+enum class AlertState { kInactive, kPending, kFiring };
+std::string_view AlertStateName(AlertState s);
+
+struct Alert {
+  std::map<std::string, std::string> labels, annotations;
+  AlertState state = AlertState::kInactive;
+  double value = 0;
+  int64_t active_at = 0, fired_at = 0, resolved_at = 0, last_seen = 0;  // Unix ms
+};
+
+struct RuleStatus {
+  const Rule* rule = nullptr;
+  std::string health = "unknown";  // ok, err, unknown
+  std::string last_error;
+  int64_t last_evaluation = 0;
+  double evaluation_seconds = 0;
+  std::vector<Alert> alerts;  // active (pending or firing)
+};
+
+struct GroupStatus {
+  std::string name, file;
+  std::chrono::milliseconds interval{0};
+  int64_t last_evaluation = 0;
+  double evaluation_seconds = 0;
+  std::vector<RuleStatus> rules;
+};
+
+struct ManagerStats {
+  uint64_t evaluations = 0, failures = 0, notifications_queued = 0;
+  double evaluation_seconds = 0;
+};
+
+struct ManagerOptions {
+  std::chrono::milliseconds default_interval{std::chrono::minutes(1)};
+  std::map<std::string, std::string> external_labels;
+  std::string external_url;
+  // Resolved alerts are kept (and re-notified) this long.
+  std::chrono::milliseconds resolved_retention{std::chrono::minutes(15)};
+};
+
+// Called for every alert that starts firing or resolves (state kInactive with resolved_at set).
+using NotifyFn = std::function<void(const Rule& rule, const Alert& alert)>;
+
+class Manager {
+ public:
+  Manager(Datasource* datasource, ManagerOptions options, NotifyFn notify);
+  ~Manager();
+
+  // Replaces the rule groups; alerts of rules that keep their name and expression keep their
+  // state.
+  void SetGroups(std::vector<Group> groups);
+  // Starts the evaluation thread (each group at its interval).
+  void Start();
+  void Stop();
+  // Evaluates every group once at t (tests, and the first round).
+  void EvaluateAll(int64_t t_ms);
+
+  std::vector<GroupStatus> Groups() const;
+  ManagerStats Stats() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tocsin::alertd

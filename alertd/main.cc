@@ -1,0 +1,267 @@
+// tocsin-alertd: evaluates Prometheus rule files against any Prometheus-compatible query API and
+// notifies Slack (or a log receiver). `tocsin-alertd check rules FILE...` validates rule files
+// like `promtool check rules`.
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <mutex>
+#include <string>
+
+#include "alertd/eval/manager.h"
+#include "alertd/notify/notifier.h"
+#include "alertd/rules/rules.h"
+#include "common/base/file.h"
+#include "common/base/flags.h"
+#include "common/base/log.h"
+#include "common/base/signals.h"
+#include "common/expfmt/writer.h"
+#include "common/http/server.h"
+
+using namespace tocsin;
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+std::string Rfc3339(int64_t ms) {
+  std::time_t s = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char b[64];
+  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return b;
+}
+
+nlohmann::json AlertJson(const alertd::Alert& a) {
+  nlohmann::json j;
+  j["labels"] = a.labels;
+  j["annotations"] = a.annotations;
+  j["state"] = std::string(alertd::AlertStateName(a.state));
+  j["activeAt"] = Rfc3339(a.active_at);
+  char v[64];
+  std::snprintf(v, sizeof v, "%e", a.value);
+  j["value"] = v;
+  return j;
+}
+
+http::Response Json(const nlohmann::json& data) {
+  nlohmann::json body;
+  body["status"] = "success";
+  body["data"] = data;
+  return http::Response::Json(200, body.dump());
+}
+
+int CheckRules(const std::vector<std::string>& files) {
+  int bad = 0;
+  for (const std::string& f : files) {
+    std::vector<alertd::Group> groups;
+    std::printf("Checking %s\n", f.c_str());
+    Status st = alertd::LoadRuleFiles({f}, &groups);
+    if (!st.ok()) {
+      std::printf("  FAILED:\n%s\n\n", std::string(st.message()).c_str());
+      ++bad;
+      continue;
+    }
+    size_t rules = 0;
+    for (const auto& g : groups) rules += g.rules.size();
+    std::printf("  SUCCESS: %zu rules found\n\n", rules);
+  }
+  return bad ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 3 && std::string(argv[1]) == "check" && std::string(argv[2]) == "rules") {
+    return CheckRules(std::vector<std::string>(argv + 3, argv + argc));
+  }
+  SignalWaiter signals;
+  http::ServerOptions web;
+  web.listen_address = ":8880";
+  std::vector<std::string> rule_files;
+  std::string datasource = "http://127.0.0.1:9090";
+  std::chrono::milliseconds interval = std::chrono::minutes(1);
+  std::chrono::milliseconds query_timeout = std::chrono::seconds(30);
+  std::string slack_url_file, slack_channel, notify_log_file, log_level = "info", external_url;
+  FlagSet flags(
+      "tocsin-alertd",
+      "Evaluates Prometheus alerting rules against a Prometheus-compatible query API and\n"
+      "notifies Slack. Subcommand: check rules FILE... (validates rule files).");
+  flags.StringList("rules.file", &rule_files,
+                   "Rule files (globs allowed); repeatable. Default: rules/*.yml.");
+  flags.String("datasource.url", &datasource,
+               "Prometheus-compatible query API to evaluate rules against.");
+  flags.String("web.listen-address", &web.listen_address, "Address for the API and /metrics.");
+  flags.Duration("evaluation-interval", &interval,
+                 "Evaluation interval of groups without their own.");
+  flags.Duration("query.timeout", &query_timeout, "Timeout of each rule's query.");
+  flags.String("slack.api-url-file", &slack_url_file,
+               "File holding the Slack incoming-webhook URL (secret). Else $SLACK_WEBHOOK_URL; "
+               "without either, notifications go to the log.");
+  flags.String("slack.channel", &slack_channel, "Slack channel override (e.g. #alerts).");
+  flags.String("notify.log-file", &notify_log_file,
+               "File the log receiver appends notifications to.");
+  flags.String("web.external-url", &external_url,
+               "URL of this service, for templates ($externalURL).");
+  flags.String("log.level", &log_level, "debug, info, warn or error.");
+  if (int rc = flags.ParseCommandLine(argc, argv, kVersion); rc >= 0) return rc;
+  log::Level level;
+  if (!log::ParseLevel(log_level, &level)) {
+    std::fprintf(stderr, "tocsin-alertd: invalid --log.level\n");
+    return 2;
+  }
+  log::SetLevel(level);
+  if (rule_files.empty()) rule_files.push_back("rules/*.yml");
+
+  alertd::NotifierOptions no;
+  if (!slack_url_file.empty()) {
+    Status st = ReadFile(slack_url_file, &no.slack_url, 4096);
+    if (!st.ok()) {
+      log::Error("Cannot read the Slack URL file",
+                 {{"file", slack_url_file}, {"err", st.ToString()}});
+      return 1;
+    }
+    while (!no.slack_url.empty() && std::isspace(static_cast<unsigned char>(no.slack_url.back())))
+      no.slack_url.pop_back();
+  } else if (const char* env = std::getenv("SLACK_WEBHOOK_URL")) {
+    no.slack_url = env;
+  }
+  no.channel = slack_channel;
+  no.log_file = notify_log_file;
+  log::Info("Starting tocsin-alertd", {{"version", kVersion},
+                                       {"datasource", datasource},
+                                       {"receiver", no.slack_url.empty() ? "log" : "slack"}});
+  alertd::Notifier notifier(no);
+  auto ds = alertd::NewHttpDatasource(datasource, query_timeout);
+  alertd::ManagerOptions mo;
+  mo.default_interval = interval;
+  mo.external_url = external_url;
+  alertd::Manager manager(
+      ds.get(), mo, [&](const alertd::Rule& r, const alertd::Alert& a) { notifier.Notify(r, a); });
+
+  std::mutex reload_mu;
+  auto load = [&]() -> Status {
+    std::lock_guard<std::mutex> lock(reload_mu);
+    std::vector<alertd::Group> groups;
+    TOCSIN_RETURN_IF_ERROR(alertd::LoadRuleFiles(rule_files, &groups));
+    size_t rules = 0;
+    for (const auto& g : groups) rules += g.rules.size();
+    manager.SetGroups(std::move(groups));
+    log::Info("Rules loaded", {{"rules", std::to_string(rules)}});
+    return Status::Ok();
+  };
+  if (Status st = load(); !st.ok()) {
+    log::Error("Cannot load rules", {{"err", st.ToString()}});
+    return 1;
+  }
+  manager.Start();
+
+  http::Server server(web);
+  server.router().HandleHealth();
+  server.router().Handle("/api/v1/rules", [&](const http::Request&) {
+    nlohmann::json groups = nlohmann::json::array();
+    for (const auto& g : manager.Groups()) {
+      nlohmann::json jg;
+      jg["name"] = g.name;
+      jg["file"] = g.file;
+      jg["interval"] = static_cast<double>(g.interval.count()) / 1000;
+      jg["lastEvaluation"] = Rfc3339(g.last_evaluation);
+      jg["evaluationTime"] = g.evaluation_seconds;
+      jg["rules"] = nlohmann::json::array();
+      for (const auto& rs : g.rules) {
+        nlohmann::json jr;
+        const alertd::Rule& r = *rs.rule;
+        jr["name"] = r.name();
+        jr["query"] = r.expr;
+        jr["health"] = rs.health;
+        jr["lastError"] = rs.last_error;
+        jr["lastEvaluation"] = Rfc3339(rs.last_evaluation);
+        jr["evaluationTime"] = rs.evaluation_seconds;
+        std::map<std::string, std::string> labels(r.labels.begin(), r.labels.end());
+        jr["labels"] = labels;
+        if (r.is_alert()) {
+          jr["type"] = "alerting";
+          jr["duration"] = static_cast<double>(r.for_.count()) / 1000;
+          jr["annotations"] =
+              std::map<std::string, std::string>(r.annotations.begin(), r.annotations.end());
+          bool firing = false, pending = false;
+          nlohmann::json alerts = nlohmann::json::array();
+          for (const auto& a : rs.alerts) {
+            firing = firing || a.state == alertd::AlertState::kFiring;
+            pending = pending || a.state == alertd::AlertState::kPending;
+            alerts.push_back(AlertJson(a));
+          }
+          jr["state"] = firing ? "firing" : pending ? "pending" : "inactive";
+          jr["alerts"] = alerts;
+        } else {
+          jr["type"] = "recording";
+        }
+        jg["rules"].push_back(jr);
+      }
+      groups.push_back(jg);
+    }
+    return Json({{"groups", groups}});
+  });
+  server.router().Handle("/api/v1/alerts", [&](const http::Request&) {
+    nlohmann::json alerts = nlohmann::json::array();
+    for (const auto& g : manager.Groups())
+      for (const auto& rs : g.rules)
+        for (const auto& a : rs.alerts) alerts.push_back(AlertJson(a));
+    return Json({{"alerts", alerts}});
+  });
+  server.router().Handle("/metrics", [&](const http::Request&) {
+    http::Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    expfmt::Writer w(&r.body);
+    auto s = manager.Stats();
+    auto n = notifier.Stats();
+    using MT = expfmt::MetricType;
+    w.Single("tocsin_alertd_rule_evaluations_total", "Rule evaluations.", MT::kCounter,
+             static_cast<double>(s.evaluations));
+    w.Single("tocsin_alertd_rule_evaluation_failures_total",
+             "Rule evaluations that failed (datasource errors).", MT::kCounter,
+             static_cast<double>(s.failures));
+    w.Single("tocsin_alertd_rule_evaluation_seconds_total", "Seconds spent evaluating rules.",
+             MT::kCounter, s.evaluation_seconds);
+    w.Family("tocsin_alertd_notifications_total", "Notifications by receiver and result.",
+             MT::kCounter);
+    w.Sample("tocsin_alertd_notifications_total",
+             {{"receiver", notifier.receiver()}, {"result", "sent"}}, static_cast<double>(n.sent));
+    w.Sample("tocsin_alertd_notifications_total",
+             {{"receiver", notifier.receiver()}, {"result", "failed"}},
+             static_cast<double>(n.failed));
+    w.Single("tocsin_alertd_notification_retries_total", "Notification attempts retried.",
+             MT::kCounter, static_cast<double>(n.retries));
+    return r;
+  });
+  server.router().Handle("/-/reload", [&](const http::Request& r) {
+    if (r.method != "POST" && r.method != "PUT")
+      return http::Response::Text(405, "Only POST or PUT requests allowed\n");
+    Status st = load();
+    if (!st.ok())
+      return http::Response::Text(500, "failed to reload rules: " + st.ToString() + "\n");
+    return http::Response::Text(200, "");
+  });
+  if (Status st = server.Start(); !st.ok()) {
+    log::Error("Failed to start the web server", {{"err", st.ToString()}});
+    return 1;
+  }
+  for (;;) {
+    int sig = signals.Wait();
+    if (sig == SIGHUP) {
+      if (Status st = load(); !st.ok())
+        log::Error("Reload failed; the running rules stay", {{"err", st.ToString()}});
+      continue;
+    }
+    log::Info("Shutting down", {{"signal", std::to_string(sig)}});
+    break;
+  }
+  server.Stop();
+  manager.Stop();
+  return 0;
+}
