@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Starts the Tocsin stack locally (no Docker): tocsin-exporter on :9100 and tocsin-tsdb on :9090
-# (scraping the exporter, itself and the health URLs of config/tocsin-tsdb.yml, data in
-# ./data, kept across restarts). tocsin-alertd (:8880) joins here when it lands. Installs what
-# is missing, builds, prints where each service is, and stops everything cleanly on Ctrl-C.
+# Starts the Tocsin stack locally (no Docker): tocsin-exporter on :9100, tocsin-tsdb on :9090
+# (scraping the exporter, itself, alertd and the health URLs of config/tocsin-tsdb.yml, data in
+# ./data, kept across restarts) and tocsin-alertd on :8880 (rules/*.yml against tocsin-tsdb;
+# Slack when SLACK_WEBHOOK_URL or TOCSIN_SLACK_URL_FILE is set, else notifications go to the
+# log and data/alerts.log). Installs what is missing, builds, prints where each service is, and
+# stops everything cleanly on Ctrl-C.
 # Environment: TOCSIN_DATA (data directory), TOCSIN_TSDB_CONFIG (configuration file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 # Same build directory as scripts/test.sh and the same options; only the daemons are built.
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOCSIN_TESTS=ON -DTOCSIN_BENCH=ON >/dev/null
-cmake --build build -j "$(nproc)" --target tocsin-exporter tocsin-tsdb
+cmake --build build -j "$(nproc)" --target tocsin-exporter tocsin-tsdb tocsin-alertd
 DATA=${TOCSIN_DATA:-$PWD/data}
 CONFIG=${TOCSIN_TSDB_CONFIG:-$PWD/config/tocsin-tsdb.yml}
 mkdir -p "$DATA"
@@ -27,7 +29,12 @@ PIDS+=($!)
 build/tsdb/tocsin-tsdb --web.listen-address=127.0.0.1:9090 --storage.tsdb.path="$DATA/tsdb" \
   --config.file="$CONFIG" &
 PIDS+=($!)
-for url in http://127.0.0.1:9100/metrics http://127.0.0.1:9090/-/ready; do
+ALERTD_ARGS=(--web.listen-address=127.0.0.1:8880 --rules.file="$PWD/rules/*.yml"
+  --datasource.url=http://127.0.0.1:9090 --notify.log-file="$DATA/alerts.log")
+[[ -n ${TOCSIN_SLACK_URL_FILE:-} ]] && ALERTD_ARGS+=(--slack.api-url-file="$TOCSIN_SLACK_URL_FILE")
+build/alertd/tocsin-alertd "${ALERTD_ARGS[@]}" &
+PIDS+=($!)
+for url in http://127.0.0.1:9100/metrics http://127.0.0.1:9090/-/ready http://127.0.0.1:8880/-/ready; do
   for _ in $(seq 50); do curl -fs -o /dev/null "$url" && break; sleep 0.2; done
   curl -fs -o /dev/null "$url" || { echo "the stack failed to start ($url)" >&2; stop; }
 done
@@ -35,5 +42,7 @@ echo
 echo "tocsin-exporter  http://127.0.0.1:9100/metrics   probes: http://127.0.0.1:9100/probe?target=URL"
 echo "tocsin-tsdb      http://127.0.0.1:9090           targets: http://127.0.0.1:9090/api/v1/targets"
 echo "                 data: $DATA/tsdb   config: $CONFIG"
+if [[ -n ${SLACK_WEBHOOK_URL:-}${TOCSIN_SLACK_URL_FILE:-} ]]; then receiver=Slack; else receiver="the log and $DATA/alerts.log"; fi
+echo "tocsin-alertd    http://127.0.0.1:8880/api/v1/alerts   rules: rules/*.yml   notifications: $receiver"
 echo "Press Ctrl-C to stop."
 wait

@@ -214,6 +214,7 @@ struct Manager::Impl {
       }
       Alert& cur = it->second;
       cur.last_seen = t;
+      cur.keep_firing_since = 0;
       if (cur.state == AlertState::kPending && t - cur.active_at >= r.for_.count()) {
         cur.state = AlertState::kFiring;
         cur.fired_at = t;
@@ -232,9 +233,14 @@ struct Manager::Impl {
         continue;
       }
       if (a.state == AlertState::kFiring) {
-        if (r.keep_firing_for.count() > 0 && t - a.last_seen < r.keep_firing_for.count()) {
-          ++it;
-          continue;
+        // keep_firing_for counts from the first evaluation without the condition, as in
+        // Prometheus.
+        if (r.keep_firing_for.count() > 0) {
+          if (a.keep_firing_since == 0) a.keep_firing_since = t;
+          if (t - a.keep_firing_since < r.keep_firing_for.count()) {
+            ++it;
+            continue;
+          }
         }
         a.state = AlertState::kInactive;
         a.resolved_at = t;

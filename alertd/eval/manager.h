@@ -40,6 +40,7 @@ struct Alert {
   AlertState state = AlertState::kInactive;
   double value = 0;
   int64_t active_at = 0, fired_at = 0, resolved_at = 0, last_seen = 0;  // Unix ms
+  int64_t keep_firing_since = 0;  // first evaluation without the condition (keep_firing_for)
 };
 
 struct RuleStatus {

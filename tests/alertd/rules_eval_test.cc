@@ -1,0 +1,181 @@
+#include <gtest/gtest.h>
+
+#include "alertd/eval/manager.h"
+#include "alertd/notify/notifier.h"
+#include "alertd/rules/rules.h"
+
+namespace tocsin::alertd {
+namespace {
+
+TEST(Rules, LoadsPrometheusRuleFiles) {
+  std::vector<Group> groups;
+  Status st = ParseRules(R"(
+groups:
+  - name: g
+    interval: 30s
+    rules:
+      - record: job:up:sum
+        expr: sum by (job) (up)
+      - alert: Down
+        expr: up == 0
+        for: 5m
+        keep_firing_for: 1m
+        labels: {severity: page}
+        annotations: {summary: "{{ $labels.instance }} down"}
+)",
+                         "r.yml", &groups);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].interval, std::chrono::seconds(30));
+  ASSERT_EQ(groups[0].rules.size(), 2u);
+  EXPECT_FALSE(groups[0].rules[0].is_alert());
+  EXPECT_EQ(groups[0].rules[1].for_, std::chrono::minutes(5));
+  EXPECT_EQ(groups[0].rules[1].keep_firing_for, std::chrono::minutes(1));
+}
+
+TEST(Rules, ErrorsNameFileLineAndProblem) {
+  struct Case {
+    std::string yaml, want;
+  } cases[] = {
+      {"groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: rate(x)\n",
+       "r.yml:4:9: could not parse expression: 1:6: parse error: expected type range vector"},
+      {"groups:\n  - name: g\n    rules:\n      - expr: up\n",
+       "one of 'record' or 'alert' must be set"},
+      {"groups:\n  - name: g\n    rules:\n      - record: a\n        alert: b\n        expr: up\n",
+       "only one of 'record' and 'alert' must be set"},
+      {"groups:\n  - name: g\n    rules:\n      - record: 'bad name'\n        expr: up\n",
+       "invalid recording rule name"},
+      {"groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n        for: 5m\n",
+       "invalid field 'for' in recording rule"},
+      {"groups:\n  - name: g\n  - name: g\n", "groupname: \"g\" is repeated in the same file"},
+      {"groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        annotations: "
+       "{s: '{{ nope }}'}\n",
+       "function \"nope\" not defined"},
+      {"groups:\n  - name: g\n    rulez: []\n", "r.yml:3:5: field rulez not found"},
+      {"groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        for: soon\n",
+       "not a valid duration string"},
+  };
+  for (const auto& c : cases) {
+    std::vector<Group> groups;
+    Status st = ParseRules(c.yaml, "r.yml", &groups);
+    ASSERT_FALSE(st.ok()) << c.yaml;
+    EXPECT_NE(st.message().find(c.want), std::string_view::npos) << st.message();
+  }
+}
+
+// A datasource whose answer the test sets.
+class FakeDatasource : public Datasource {
+ public:
+  Status Query(const std::string&, int64_t, std::vector<QuerySample>* out) override {
+    if (fail) return Status::Unavailable("connection refused");
+    *out = samples;
+    return Status::Ok();
+  }
+  std::vector<QuerySample> samples;
+  bool fail = false;
+};
+
+struct Sent {
+  std::string state;
+  int64_t t;
+};
+
+class EvalTest : public ::testing::Test {
+ protected:
+  void Load(const std::string& yaml) {
+    std::vector<Group> groups;
+    ASSERT_TRUE(ParseRules(yaml, "r.yml", &groups).ok());
+    m_.SetGroups(std::move(groups));
+  }
+  void Eval(int64_t t) {
+    now_ = t;
+    m_.EvaluateAll(t);
+  }
+  std::string State() {
+    for (const auto& g : m_.Groups())
+      for (const auto& r : g.rules)
+        for (const auto& a : r.alerts) return std::string(AlertStateName(a.state));
+    return "none";
+  }
+  FakeDatasource ds_;
+  std::vector<Sent> sent_;
+  int64_t now_ = 0;
+  Manager m_{&ds_, {}, [this](const Rule&, const Alert& a) {
+               sent_.push_back({std::string(AlertStateName(a.state)), now_});
+             }};
+};
+
+TEST_F(EvalTest, ForAndKeepFiringForAsPrometheus) {
+  Load(R"yaml(
+groups:
+  - name: g
+    rules:
+      - alert: Down
+        expr: up == 0
+        for: 2m
+        keep_firing_for: 3m
+        annotations: {summary: "{{ $labels.instance }} is down ({{ $value }})"}
+)yaml");
+  QuerySample down{{{"__name__", "up"}, {"instance", "a"}, {"job", "x"}}, 0};
+  Eval(0);
+  EXPECT_EQ(State(), "none");
+  ds_.samples = {down};
+  Eval(60000);
+  EXPECT_EQ(State(), "pending");
+  Eval(120000);
+  EXPECT_EQ(State(), "pending");  // for: 2m not yet elapsed (active since 60s)
+  Eval(180000);
+  EXPECT_EQ(State(), "firing");
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].state, "firing");
+  auto alerts = m_.Groups()[0].rules[0].alerts;
+  EXPECT_EQ(alerts[0].labels.at("alertname"), "Down");
+  EXPECT_EQ(alerts[0].labels.count("__name__"), 0u);
+  EXPECT_EQ(alerts[0].annotations.at("summary"), "a is down (0)");
+  // The datasource fails: nothing resolves, the rule shows the error.
+  ds_.fail = true;
+  Eval(240000);
+  EXPECT_EQ(State(), "firing");
+  EXPECT_EQ(m_.Groups()[0].rules[0].health, "err");
+  EXPECT_NE(m_.Groups()[0].rules[0].last_error.find("connection refused"), std::string::npos);
+  EXPECT_EQ(m_.Stats().failures, 1u);
+  // Recovered and the condition gone: keep_firing_for holds it for 3m from the first evaluation
+  // without the condition (300s).
+  ds_.fail = false;
+  ds_.samples.clear();
+  Eval(300000);
+  EXPECT_EQ(State(), "firing");
+  Eval(420000);
+  EXPECT_EQ(State(), "firing");
+  Eval(480000);
+  EXPECT_EQ(State(), "none");
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(sent_[1].state, "inactive");  // the resolution
+  // A pending alert that clears never notifies.
+  ds_.samples = {down};
+  Eval(500000);
+  ds_.samples.clear();
+  Eval(560000);
+  EXPECT_EQ(sent_.size(), 2u);
+}
+
+TEST(Notifier, SlackPayloadIsSlackShaped) {
+  Alert a;
+  a.state = AlertState::kFiring;
+  a.labels = {{"alertname", "Down"}, {"instance", "a"}};
+  a.annotations = {{"summary", "a is down"}, {"description", std::string(9000, 'x')}};
+  NotifierOptions o;
+  o.channel = "#alerts";
+  std::string p = Notifier::SlackPayload(o, "Down", a);
+  EXPECT_NE(p.find("\"title\":\"[FIRING] Down\""), std::string::npos) << p;
+  EXPECT_NE(p.find("\"color\":\"danger\""), std::string::npos);
+  EXPECT_NE(p.find("\"channel\":\"#alerts\""), std::string::npos);
+  EXPECT_NE(p.find("a is down"), std::string::npos);
+  EXPECT_NE(p.find("…"), std::string::npos);  // the long description was cut and marked
+  EXPECT_LT(p.size(), 8500u);
+  a.state = AlertState::kInactive;
+  EXPECT_NE(Notifier::SlackPayload(o, "Down", a).find("[RESOLVED] Down"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tocsin::alertd
