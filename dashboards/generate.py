@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Writes the Grafana dashboards of dashboards/ (Grafana 10+ JSON). Run after editing:
+    python3 dashboards/generate.py
+Every panel query uses the data-source variable and $__rate_interval; thresholds match the
+alert rules in rules/. A panel whose description starts with "Conditional:" may be empty on
+some hosts (tests allow that)."""
+import json, os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DS = {"type": "prometheus", "uid": "${datasource}"}
+SEL = 'job="$job", instance="$instance"'
+
+
+def panel(pid, title, exprs, x, y, w=12, h=8, unit="short", kind="timeseries", thresholds=None,
+          description="", legend=None, maxv=None):
+    targets = []
+    for i, e in enumerate(exprs):
+        t = {"datasource": DS, "expr": e, "refId": chr(ord("A") + i), "range": kind == "timeseries",
+             "instant": kind != "timeseries"}
+        if legend:
+            t["legendFormat"] = legend[i] if isinstance(legend, list) else legend
+        targets.append(t)
+    steps = [{"color": "green", "value": None}]
+    for value, color in thresholds or []:
+        steps.append({"color": color, "value": value})
+    p = {"id": pid, "type": kind, "title": title, "datasource": DS, "targets": targets,
+         "gridPos": {"x": x, "y": y, "w": w, "h": h},
+         "fieldConfig": {"defaults": {"unit": unit, "thresholds": {"mode": "absolute", "steps": steps}},
+                         "overrides": []},
+         "options": {}}
+    if maxv is not None:
+        p["fieldConfig"]["defaults"]["max"] = maxv
+        p["fieldConfig"]["defaults"]["min"] = 0
+    if thresholds and kind == "timeseries":
+        p["fieldConfig"]["defaults"]["custom"] = {"thresholdsStyle": {"mode": "line"}}
+    if description:
+        p["description"] = description
+    return p
+
+
+def variables(metric):
+    return {"list": [
+        {"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Data source",
+         "current": {}, "hide": 0},
+        {"name": "job", "type": "query", "datasource": DS, "label": "Job", "refresh": 2,
+         "query": {"query": f"label_values({metric}, job)", "refId": "job"},
+         "definition": f"label_values({metric}, job)", "current": {}, "hide": 0},
+        {"name": "instance", "type": "query", "datasource": DS, "label": "Instance", "refresh": 2,
+         "query": {"query": f'label_values({metric}{{job="$job"}}, instance)', "refId": "instance"},
+         "definition": f'label_values({metric}{{job="$job"}}, instance)', "current": {}, "hide": 0},
+    ]}
+
+
+def dashboard(uid, title, panels, templating, tags):
+    return {"uid": uid, "title": title, "tags": tags, "timezone": "browser", "schemaVersion": 39,
+            "version": 1, "editable": True, "refresh": "30s", "time": {"from": "now-1h", "to": "now"},
+            "templating": templating, "panels": panels, "annotations": {"list": []}}
+
+
+def host():
+    r = "$__rate_interval"
+    p = [
+        panel(1, "Uptime", [f"time() - node_boot_time_seconds{{{SEL}}}"], 0, 0, 6, 4, "s", "stat"),
+        panel(2, "CPU busy", [f'(1 - avg(rate(node_cpu_seconds_total{{mode="idle", {SEL}}}[{r}]))) * 100'],
+              6, 0, 6, 4, "percent", "gauge", [(80, "orange"), (90, "red")], maxv=100),
+        panel(3, "Memory used", [f"(1 - node_memory_MemAvailable_bytes{{{SEL}}} / node_memory_MemTotal_bytes{{{SEL}}}) * 100"],
+              12, 0, 6, 4, "percent", "gauge", [(80, "orange"), (90, "red")], maxv=100),
+        panel(4, "Root filesystem used",
+              [f'100 - node_filesystem_avail_bytes{{mountpoint="/", {SEL}}} / node_filesystem_size_bytes{{mountpoint="/", {SEL}}} * 100'],
+              18, 0, 6, 4, "percent", "gauge", [(80, "orange"), (90, "red")], maxv=100),
+        panel(5, "CPU by mode", [f"sum by (mode) (rate(node_cpu_seconds_total{{{SEL}}}[{r}]))"], 0, 4,
+              unit="short", legend="{{mode}}", description="CPU seconds per second (cores) by mode."),
+        panel(6, "Load average", [f"node_load1{{{SEL}}}", f"node_load5{{{SEL}}}", f"node_load15{{{SEL}}}",
+                                  f'count(node_cpu_seconds_total{{mode="idle", {SEL}}})'],
+              12, 4, legend=["1m", "5m", "15m", "CPUs"]),
+        panel(7, "Memory", [f"node_memory_MemTotal_bytes{{{SEL}}} - node_memory_MemAvailable_bytes{{{SEL}}}",
+                            f"node_memory_MemAvailable_bytes{{{SEL}}}", f"node_memory_Cached_bytes{{{SEL}}}",
+                            f"node_memory_Buffers_bytes{{{SEL}}}"],
+              0, 12, unit="bytes", legend=["used", "available", "cached", "buffers"]),
+        panel(8, "Memory available", [f"node_memory_MemAvailable_bytes{{{SEL}}} / node_memory_MemTotal_bytes{{{SEL}}} * 100"],
+              12, 12, unit="percent", thresholds=[(10, "red")],
+              description="The HostOutOfMemory alert fires below 10% for 5 minutes."),
+        panel(9, "Swap used", [f"node_memory_SwapTotal_bytes{{{SEL}}} - node_memory_SwapFree_bytes{{{SEL}}}"],
+              0, 20, unit="bytes", description="Conditional: zero or absent on hosts without swap."),
+        panel(10, "Disk space used",
+              [f'100 - node_filesystem_avail_bytes{{fstype!~"tmpfs|overlay|squashfs", {SEL}}} / node_filesystem_size_bytes{{fstype!~"tmpfs|overlay|squashfs", {SEL}}} * 100'],
+              12, 20, unit="percent", thresholds=[(90, "red")], legend="{{mountpoint}}",
+              description="The HostOutOfDiskSpace alert fires above 90% for 5 minutes."),
+        panel(11, "Inodes used",
+              [f'100 - node_filesystem_files_free{{fstype!~"tmpfs|overlay|squashfs", {SEL}}} / node_filesystem_files{{fstype!~"tmpfs|overlay|squashfs", {SEL}}} * 100'],
+              0, 28, unit="percent", thresholds=[(90, "red")], legend="{{mountpoint}}"),
+        panel(12, "Disk I/O", [f"rate(node_disk_read_bytes_total{{{SEL}}}[{r}])",
+                               f"rate(node_disk_written_bytes_total{{{SEL}}}[{r}])"],
+              12, 28, unit="Bps", legend=["{{device}} read", "{{device}} written"]),
+        panel(13, "Disk latency",
+              [f"rate(node_disk_read_time_seconds_total{{{SEL}}}[{r}]) / rate(node_disk_reads_completed_total{{{SEL}}}[{r}])",
+               f"rate(node_disk_write_time_seconds_total{{{SEL}}}[{r}]) / rate(node_disk_writes_completed_total{{{SEL}}}[{r}])"],
+              0, 36, unit="s", legend=["{{device}} read", "{{device}} write"],
+              description="Conditional: empty while a disk does no I/O."),
+        panel(14, "Network traffic",
+              [f'rate(node_network_receive_bytes_total{{device!="lo", {SEL}}}[{r}]) * 8',
+               f'rate(node_network_transmit_bytes_total{{device!="lo", {SEL}}}[{r}]) * 8'],
+              12, 36, unit="bps", legend=["{{device}} in", "{{device}} out"]),
+        panel(15, "Pressure (PSI)",
+              [f"rate(node_pressure_cpu_waiting_seconds_total{{{SEL}}}[{r}])",
+               f"rate(node_pressure_memory_waiting_seconds_total{{{SEL}}}[{r}])",
+               f"rate(node_pressure_io_waiting_seconds_total{{{SEL}}}[{r}])"],
+              0, 44, unit="percentunit", legend=["cpu", "memory", "io"],
+              description="Conditional: needs a kernel with pressure stall information (PSI)."),
+        panel(16, "Network errors",
+              [f"rate(node_network_receive_errs_total{{{SEL}}}[{r}])", f"rate(node_network_transmit_errs_total{{{SEL}}}[{r}])"],
+              12, 44, unit="pps", legend=["{{device}} rx errors", "{{device}} tx errors"]),
+    ]
+    return dashboard("tocsin-host", "Tocsin / Host", p, variables("node_uname_info"), ["tocsin", "host"])
+
+
+def main():
+    for name, d in [("host.json", host())]:
+        with open(os.path.join(HERE, name), "w") as f:
+            json.dump(d, f, indent=2, sort_keys=True)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
