@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS=(build-essential cmake ninja-build ccache clang libclang-rt-14-dev pkg-config git curl ca-certificates openssl
       libboost-dev libboost-program-options-dev libyaml-cpp-dev libcurl4-openssl-dev libre2-dev
-      libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libdeflate-dev libsnappy-dev librocksdb-dev nlohmann-json3-dev python3)
+      libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libdeflate-dev libsnappy-dev librocksdb-dev nlohmann-json3-dev python3 docker-compose)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
