@@ -114,8 +114,77 @@ def host():
     return dashboard("tocsin-host", "Tocsin / Host", p, variables("node_uname_info"), ["tocsin", "host"])
 
 
+def containers():
+    r = "$__rate_interval"
+    sel = SEL
+    p = [
+        panel(1, "CPU by container", [f"sum by (id, name) (rate(container_cpu_usage_seconds_total{{{sel}}}[{r}]))"],
+              0, 0, unit="short", legend="{{name}} {{id}}", thresholds=[(0.9, "red")],
+              description="CPU seconds per second; the ContainerHighCpuUsage alert fires above 0.9 for 10 minutes."),
+        panel(2, "CPU throttling",
+              [f"rate(container_cpu_cfs_throttled_periods_total{{{sel}}}[{r}]) / rate(container_cpu_cfs_periods_total{{{sel}}}[{r}])"],
+              12, 0, unit="percentunit", legend="{{name}} {{id}}", thresholds=[(0.25, "red")],
+              description="Conditional: only containers with a CPU limit have CFS periods."),
+        panel(3, "Memory working set", [f"container_memory_working_set_bytes{{{sel}}}"], 0, 8, unit="bytes",
+              legend="{{name}} {{id}}"),
+        panel(4, "Memory against limit",
+              [f"container_memory_working_set_bytes{{{sel}}} / (container_spec_memory_limit_bytes{{{sel}}} > 0)"],
+              12, 8, unit="percentunit", legend="{{name}} {{id}}", thresholds=[(0.9, "red")],
+              description="Conditional: only containers with a memory limit."),
+        panel(5, "OOM kills (1h)", [f"increase(container_oom_events_total{{{sel}}}[1h])"], 0, 16,
+              legend="{{name}} {{id}}"),
+        panel(6, "Disk I/O", [f"rate(container_fs_reads_bytes_total{{{sel}}}[{r}])",
+                              f"rate(container_fs_writes_bytes_total{{{sel}}}[{r}])"],
+              12, 16, unit="Bps", legend=["{{name}} {{id}} read", "{{name}} {{id}} write"],
+              description="Conditional: needs the io controller's statistics (cgroups that did I/O)."),
+        panel(7, "Network", [f"rate(container_network_receive_bytes_total{{{sel}}}[{r}]) * 8",
+                             f"rate(container_network_transmit_bytes_total{{{sel}}}[{r}]) * 8"],
+              0, 24, unit="bps", legend=["{{name}} {{id}} in", "{{name}} {{id}} out"]),
+        panel(8, "Processes", [f"container_processes{{{sel}}}"], 12, 24, legend="{{name}} {{id}}"),
+        panel(9, "Restarts (last seen changes, 1h)", [f"changes(container_last_seen{{{sel}}}[1h]) == 0"], 0, 32,
+              legend="{{name}} {{id}}", description="Conditional: a container that restarted shows 0 changes in its old id."),
+    ]
+    return dashboard("tocsin-containers", "Tocsin / Containers", p, variables("container_last_seen"),
+                     ["tocsin", "containers"])
+
+
+def stack():
+    r = "$__rate_interval"
+    p = [
+        panel(1, "Exporter scrape duration", ['scrape_duration_seconds{job="$job", instance="$instance"}'], 0, 0,
+              unit="s"),
+        panel(2, "Exporter collectors failing",
+              ['count(node_scrape_collector_success{job="$job", instance="$instance"} == 0) or vector(0)'], 12, 0,
+              thresholds=[(1, "red")]),
+        panel(3, "Collector duration", ['node_scrape_collector_duration_seconds{job="$job", instance="$instance"}'],
+              0, 8, unit="s", legend="{{collector}}"),
+        panel(4, "tsdb ingest rate", [f'rate(tocsin_tsdb_head_samples_appended_total{{job="tocsin-tsdb"}}[{r}])'],
+              12, 8, unit="short"),
+        panel(5, "tsdb active series", ['tocsin_tsdb_head_series{job="tocsin-tsdb"}'], 0, 16),
+        panel(6, "tsdb rejected samples", [f'rate(tocsin_tsdb_samples_rejected_total{{job="tocsin-tsdb"}}[{r}])'],
+              12, 16, legend="{{reason}}"),
+        panel(7, "tsdb bytes on disk per sample",
+              ['tocsin_tsdb_storage_bytes{job="tocsin-tsdb"} / tocsin_tsdb_closed_chunk_samples{job="tocsin-tsdb"}'],
+              0, 24, unit="bytes", description="Conditional: needs closed chunks (hours of data)."),
+        panel(8, "tsdb query latency",
+              [f'rate(tocsin_tsdb_query_seconds_total{{job="tocsin-tsdb"}}[{r}]) / rate(tocsin_tsdb_queries_total{{job="tocsin-tsdb"}}[{r}])'],
+              12, 24, unit="s"),
+        panel(9, "tsdb remote-write queue", ['tocsin_tsdb_remote_pending_samples{job="tocsin-tsdb"}'], 0, 32,
+              legend="{{remote}}", description="Conditional: only with remote_write configured."),
+        panel(10, "tsdb WAL size", ['tocsin_tsdb_wal_bytes{job="tocsin-tsdb"}'], 12, 32, unit="bytes"),
+        panel(11, "alertd evaluation time",
+              [f'rate(tocsin_alertd_rule_evaluation_seconds_total{{job="tocsin-alertd"}}[{r}])'], 0, 40, unit="s"),
+        panel(12, "alertd evaluation failures",
+              [f'rate(tocsin_alertd_rule_evaluation_failures_total{{job="tocsin-alertd"}}[{r}])'], 12, 40,
+              thresholds=[(0.001, "red")]),
+        panel(13, "alertd notifications", ['tocsin_alertd_notifications_total{job="tocsin-alertd"}'], 0, 48,
+              legend="{{receiver}} {{result}}"),
+    ]
+    return dashboard("tocsin-stack", "Tocsin / Stack health", p, variables("node_uname_info"), ["tocsin", "stack"])
+
+
 def main():
-    for name, d in [("host.json", host())]:
+    for name, d in [("host.json", host()), ("containers.json", containers()), ("stack.json", stack())]:
         with open(os.path.join(HERE, name), "w") as f:
             json.dump(d, f, indent=2, sort_keys=True)
             f.write("\n")

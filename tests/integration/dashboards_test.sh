@@ -7,15 +7,28 @@
 source "$(dirname "$0")/lib.sh"
 DASH=$(dirname "$0")/../../dashboards
 start_on_free_port ep exporter -/healthy "$TOCSIN_EXPORTER" --web.listen-address=127.0.0.1:PORT
+tp=$(free_port)
+ap=$(free_port)
 cat >"$WORK/tsdb.yml" <<YAML
 scrape_configs:
   - job_name: node
     scrape_interval: 1s
     static_configs: [{targets: ['127.0.0.1:$ep']}]
+  - job_name: tocsin-tsdb
+    scrape_interval: 1s
+    static_configs: [{targets: ['127.0.0.1:$tp']}]
+  - job_name: tocsin-alertd
+    scrape_interval: 1s
+    static_configs: [{targets: ['127.0.0.1:$ap']}]
 YAML
-start_on_free_port tp tsdb -/ready "$TOCSIN_TSDB" --web.listen-address=127.0.0.1:PORT \
-  --storage.tsdb.path="$WORK/tsdb" --config.file="$WORK/tsdb.yml"
+start tsdb "$TOCSIN_TSDB" --web.listen-address=127.0.0.1:$tp --storage.tsdb.path="$WORK/tsdb" --config.file="$WORK/tsdb.yml"
+wait_http "http://127.0.0.1:$tp/-/ready"
+start alertd "$TOCSIN_ALERTD" --web.listen-address=127.0.0.1:$ap --rules.file="$(dirname "$0")/../../rules/*.yml" \
+  --datasource.url="http://127.0.0.1:$tp" --evaluation-interval=1s
+wait_http "http://127.0.0.1:$ap/-/ready"
 sleep 8  # eight scrapes: every rate() has samples
+# Some queries, so the query-latency panel has a rate to show.
+for _ in 1 2 3; do curl -fsS "http://127.0.0.1:$tp/api/v1/query?query=up" >/dev/null; sleep 1; done
 python3 - "$DASH" "$tp" "127.0.0.1:$ep" <<'PY'
 import glob, json, sys, urllib.parse, urllib.request
 dash_dir, tp, instance = sys.argv[1], sys.argv[2], sys.argv[3]
