@@ -11,6 +11,7 @@
 #include <string>
 
 #include "alertd/eval/manager.h"
+#include "alertd/eval/remote_writer.h"
 #include "alertd/notify/notifier.h"
 #include "alertd/rules/rules.h"
 #include "common/base/file.h"
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
   std::chrono::milliseconds interval = std::chrono::minutes(1);
   std::chrono::milliseconds query_timeout = std::chrono::seconds(30);
   std::string slack_url_file, slack_channel, notify_log_file, log_level = "info", external_url;
+  std::string remote_write_url;
   FlagSet flags(
       "tocsin-alertd",
       "Evaluates Prometheus alerting rules against a Prometheus-compatible query API and\n"
@@ -106,6 +108,10 @@ int main(int argc, char** argv) {
   flags.String("slack.channel", &slack_channel, "Slack channel override (e.g. #alerts).");
   flags.String("notify.log-file", &notify_log_file,
                "File the log receiver appends notifications to.");
+  flags.String(
+      "remote-write.url", &remote_write_url,
+      "Prometheus remote-write URL for recording-rule results, ALERTS and ALERTS_FOR_STATE "
+      "(e.g. http://127.0.0.1:9090/api/v1/write). Empty: not written.");
   flags.String("web.external-url", &external_url,
                "URL of this service, for templates ($externalURL).");
   flags.String("log.level", &log_level, "debug, info, warn or error.");
@@ -141,8 +147,18 @@ int main(int argc, char** argv) {
   alertd::ManagerOptions mo;
   mo.default_interval = interval;
   mo.external_url = external_url;
+  std::unique_ptr<alertd::RemoteWriter> writer;
+  alertd::WriteFn write;
+  if (!remote_write_url.empty()) {
+    writer = std::make_unique<alertd::RemoteWriter>(remote_write_url, query_timeout);
+    write = [&](const std::vector<alertd::OutputSeries>& series) {
+      Status st = writer->Write(series);
+      if (!st.ok()) log::Warn("Writing rule results failed", {{"err", st.ToString()}});
+    };
+  }
   alertd::Manager manager(
-      ds.get(), mo, [&](const alertd::Rule& r, const alertd::Alert& a) { notifier.Notify(r, a); });
+      ds.get(), mo, [&](const alertd::Rule& r, const alertd::Alert& a) { notifier.Notify(r, a); },
+      write);
 
   std::mutex reload_mu;
   auto load = [&]() -> Status {
@@ -235,6 +251,11 @@ int main(int argc, char** argv) {
     w.Sample("tocsin_alertd_notifications_total",
              {{"receiver", notifier.receiver()}, {"result", "failed"}},
              static_cast<double>(n.failed));
+    w.Single("tocsin_alertd_remote_write_samples_total",
+             "Rule results written back by remote write.", MT::kCounter,
+             writer ? static_cast<double>(writer->samples_written()) : 0.0);
+    w.Single("tocsin_alertd_remote_write_failures_total", "Remote-write requests that failed.",
+             MT::kCounter, writer ? static_cast<double>(writer->failures()) : 0.0);
     w.Single("tocsin_alertd_notification_retries_total", "Notification attempts retried.",
              MT::kCounter, static_cast<double>(n.retries));
     return r;

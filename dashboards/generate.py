@@ -183,8 +183,25 @@ def stack():
     return dashboard("tocsin-stack", "Tocsin / Stack health", p, variables("node_uname_info"), ["tocsin", "stack"])
 
 
+def alerts():
+    none = "Conditional: empty while no alert is pending or firing."
+    p = [
+        panel(1, "Firing alerts", ['count(ALERTS{alertstate="firing"}) or vector(0)'], 0, 0, 6, 4, "short", "stat",
+              [(1, "red")]),
+        panel(2, "Pending alerts", ['count(ALERTS{alertstate="pending"}) or vector(0)'], 6, 0, 6, 4, "short", "stat",
+              [(1, "orange")]),
+        panel(3, "Firing now", ['ALERTS{alertstate="firing"}'], 0, 4, 24, 8, "short", "table", description=none),
+        panel(4, "Pending now", ['ALERTS{alertstate="pending"}'], 0, 12, 24, 6, "short", "table", description=none),
+        panel(5, "History", ['sum by (alertname, severity) (ALERTS{alertstate="firing"})'], 0, 18, 24, 8,
+              legend="{{alertname}} ({{severity}})", description=none),
+    ]
+    templating = {"list": [variables("up")["list"][0]]}
+    return dashboard("tocsin-alerts", "Tocsin / Alerts", p, templating, ["tocsin", "alerts"])
+
+
 def main():
-    for name, d in [("host.json", host()), ("containers.json", containers()), ("stack.json", stack())]:
+    for name, d in [("host.json", host()), ("containers.json", containers()), ("stack.json", stack()),
+                    ("alerts.json", alerts())]:
         with open(os.path.join(HERE, name), "w") as f:
             json.dump(d, f, indent=2, sort_keys=True)
             f.write("\n")

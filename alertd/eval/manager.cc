@@ -1,9 +1,12 @@
 #include "alertd/eval/manager.h"
 
+#include "alertd/eval/remote_writer.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <condition_variable>
 #include <thread>
 
@@ -129,6 +132,8 @@ struct Manager::Impl {
   Datasource* ds;
   ManagerOptions o;
   NotifyFn notify;
+  WriteFn write;
+  std::vector<OutputSeries> out;  // this group's results to write back
 
   struct RuleState {
     Rule rule;
@@ -173,7 +178,20 @@ struct Manager::Impl {
     }
     rs.health = "ok";
     rs.last_error.clear();
-    if (!r.is_alert()) return;  // recording rules: results are forwarded by remote write (to come)
+    if (!r.is_alert()) {
+      if (write) {
+        for (const QuerySample& s : samples) {
+          OutputSeries o;
+          o.labels = s.labels;
+          o.labels["__name__"] = r.record;
+          for (const auto& [k, v] : r.labels) o.labels[k] = v;
+          o.t = t;
+          o.v = s.value;
+          out.push_back(std::move(o));
+        }
+      }
+      return;
+    }
     std::map<std::string, bool> seen;
     for (const QuerySample& s : samples) {
       Alert a;
@@ -253,13 +271,42 @@ struct Manager::Impl {
       }
       ++it;
     }
+    if (write) {
+      // ALERTS and ALERTS_FOR_STATE as Prometheus writes them; a staleness marker ends the
+      // ALERTS series of an alert that stopped being pending or firing.
+      static const double kStale = std::bit_cast<double>(uint64_t{0x7ff0000000000002});
+      for (const auto& [fp, a] : rs.alerts) {
+        OutputSeries alerts;
+        alerts.labels = a.labels;
+        alerts.labels["__name__"] = "ALERTS";
+        alerts.t = t;
+        if (a.state == AlertState::kInactive) {
+          if (a.resolved_at != t) continue;
+          alerts.labels["alertstate"] = "firing";
+          alerts.v = kStale;
+          out.push_back(alerts);
+          continue;
+        }
+        alerts.labels["alertstate"] = a.state == AlertState::kFiring ? "firing" : "pending";
+        alerts.v = 1;
+        out.push_back(alerts);
+        OutputSeries state;
+        state.labels = a.labels;
+        state.labels["__name__"] = "ALERTS_FOR_STATE";
+        state.t = t;
+        state.v = static_cast<double>(a.active_at) / 1000;
+        out.push_back(std::move(state));
+      }
+    }
     rs.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     eval_us.fetch_add(static_cast<uint64_t>(rs.seconds * 1e6));
   }
 
   void EvalGroup(GroupState& g, int64_t t) {
     auto began = std::chrono::steady_clock::now();
+    out.clear();
     for (auto& rs : g.rules) EvalRule(rs, t);
+    if (write && !out.empty()) write(out);
     g.last_eval = t;
     g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   }
@@ -285,11 +332,12 @@ struct Manager::Impl {
   }
 };
 
-Manager::Manager(Datasource* datasource, ManagerOptions options, NotifyFn notify)
+Manager::Manager(Datasource* datasource, ManagerOptions options, NotifyFn notify, WriteFn write)
     : impl_(std::make_unique<Impl>()) {
   impl_->ds = datasource;
   impl_->o = std::move(options);
   impl_->notify = std::move(notify);
+  impl_->write = std::move(write);
 }
 
 Manager::~Manager() { Stop(); }

@@ -76,9 +76,14 @@ struct ManagerOptions {
 // Called for every alert that starts firing or resolves (state kInactive with resolved_at set).
 using NotifyFn = std::function<void(const Rule& rule, const Alert& alert)>;
 
+// Rule results to write back (recording rules' series, ALERTS, ALERTS_FOR_STATE), after each
+// group's evaluation; unset: nothing is written.
+struct OutputSeries;
+using WriteFn = std::function<void(const std::vector<OutputSeries>& series)>;
+
 class Manager {
  public:
-  Manager(Datasource* datasource, ManagerOptions options, NotifyFn notify);
+  Manager(Datasource* datasource, ManagerOptions options, NotifyFn notify, WriteFn write = nullptr);
   ~Manager();
 
   // Replaces the rule groups; alerts of rules that keep their name and expression keep their

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "alertd/eval/manager.h"
+#include "alertd/eval/remote_writer.h"
+
+#include <cmath>
 #include "alertd/notify/notifier.h"
 #include "alertd/rules/rules.h"
 
@@ -157,6 +160,64 @@ groups:
   ds_.samples.clear();
   Eval(560000);
   EXPECT_EQ(sent_.size(), 2u);
+}
+
+// Rule results written back: recording series, ALERTS (pending, firing, then a staleness
+// marker) and ALERTS_FOR_STATE with the time the alert became active.
+TEST(EvalWrite, RecordingRulesAlertsAndForState) {
+  FakeDatasource ds;
+  std::vector<OutputSeries> written;
+  Manager m(
+      &ds, {}, [](const Rule&, const Alert&) {},
+      [&](const std::vector<OutputSeries>& s) {
+        written.insert(written.end(), s.begin(), s.end());
+      });
+  std::vector<Group> groups;
+  ASSERT_TRUE(ParseRules(R"yaml(
+groups:
+  - name: g
+    rules:
+      - record: job:up:sum
+        expr: sum by (job) (up)
+        labels: {team: infra}
+      - alert: Down
+        expr: up == 0
+        for: 1m
+)yaml",
+                         "r.yml", &groups)
+                  .ok());
+  m.SetGroups(std::move(groups));
+  ds.samples = {{{{"job", "x"}}, 0}};
+  m.EvaluateAll(60000);
+  auto find = [&](const std::string& name, const std::string& state) -> const OutputSeries* {
+    for (auto it = written.rbegin(); it != written.rend(); ++it) {
+      if (it->labels.at("__name__") != name) continue;
+      if (!state.empty() &&
+          (!it->labels.count("alertstate") || it->labels.at("alertstate") != state))
+        continue;
+      return &*it;
+    }
+    return nullptr;
+  };
+  const OutputSeries* rec = find("job:up:sum", "");
+  ASSERT_NE(rec, nullptr);
+  EXPECT_EQ(rec->labels.at("team"), "infra");
+  EXPECT_EQ(rec->labels.at("job"), "x");
+  EXPECT_EQ(rec->t, 60000);
+  ASSERT_NE(find("ALERTS", "pending"), nullptr);
+  EXPECT_EQ(find("ALERTS", "pending")->labels.at("alertname"), "Down");
+  m.EvaluateAll(120000);
+  ASSERT_NE(find("ALERTS", "firing"), nullptr);
+  EXPECT_EQ(find("ALERTS", "firing")->v, 1);
+  const OutputSeries* fs = find("ALERTS_FOR_STATE", "");
+  ASSERT_NE(fs, nullptr);
+  EXPECT_EQ(fs->v, 60);  // active since 60 s
+  ds.samples.clear();
+  m.EvaluateAll(180000);
+  const OutputSeries* end = find("ALERTS", "firing");
+  ASSERT_NE(end, nullptr);
+  EXPECT_EQ(end->t, 180000);
+  EXPECT_TRUE(std::isnan(end->v));  // the staleness marker
 }
 
 TEST(Notifier, SlackPayloadIsSlackShaped) {

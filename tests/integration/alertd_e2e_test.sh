@@ -62,7 +62,8 @@ YAML
 secret_url="http://127.0.0.1:$sp/services/T000/B000/s3cr3tT0k3n"
 export SLACK_WEBHOOK_URL=$secret_url
 start_on_free_port ap alertd -/ready "$TOCSIN_ALERTD" --web.listen-address=127.0.0.1:PORT \
-  --rules.file="$WORK/rules.yml" --datasource.url="http://127.0.0.1:$tp" --evaluation-interval=1s
+  --rules.file="$WORK/rules.yml" --datasource.url="http://127.0.0.1:$tp" --evaluation-interval=1s \
+  --remote-write.url="http://127.0.0.1:$tp/api/v1/write"
 unset SLACK_WEBHOOK_URL
 count() {  # messages whose title is $1
   local n=0
@@ -86,6 +87,11 @@ for _ in $(seq 50); do [[ $(count "[FIRING] ServiceHealthCheckFailed") -ge 1 ]] 
 sleep 3  # more evaluations while firing must not send again
 [[ $(count "[FIRING] ServiceHealthCheckFailed") == 1 ]] || fail "want exactly one firing message, got $(count "[FIRING] ServiceHealthCheckFailed")"
 grep -q "Health check of http://127.0.0.1:$svc_port/health fails" "$WORK/messages" || fail "message text: $(cat "$WORK/messages")"
+# alertd wrote ALERTS and ALERTS_FOR_STATE back into tocsin-tsdb (remote write), as Prometheus.
+for q in 'ALERTS{alertname="ServiceHealthCheckFailed",alertstate="firing"}' 'ALERTS_FOR_STATE{alertname="ServiceHealthCheckFailed"}'; do
+  n=$(curl -fsS "http://127.0.0.1:$tp/api/v1/query" --data-urlencode "query=$q" | python3 -c 'import sys, json; print(len(json.load(sys.stdin)["data"]["result"]))')
+  [[ $n == 1 ]] || fail "$q: $n series in tocsin-tsdb, want 1"
+done
 start_service
 for _ in $(seq 100); do [[ $(count "[RESOLVED] ServiceHealthCheckFailed") -ge 1 ]] && break; sleep 0.2; done
 sleep 3
