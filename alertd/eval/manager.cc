@@ -138,6 +138,10 @@ struct Manager::Impl {
   struct RuleState {
     Rule rule;
     std::map<std::string, Alert> alerts;  // by fingerprint of labels
+    // State from before a restart (ALERTS_FOR_STATE and ALERTS), read at the first evaluation:
+    // fingerprint -> (active since, was firing).
+    bool restore_tried = false;
+    std::map<std::string, std::pair<int64_t, bool>> restored;
     std::string health = "unknown", last_error;
     int64_t last_eval = 0;
     double seconds = 0;
@@ -160,8 +164,41 @@ struct Manager::Impl {
     return g.group.interval.count() > 0 ? g.group.interval : o.default_interval;
   }
 
+  // Reads what the previous run of alertd wrote back: when each alert became active and
+  // whether it was firing, so a restart neither resets a `for` clock nor pages again.
+  void Restore(RuleState& rs, int64_t t) {
+    rs.restore_tried = true;
+    if (!o.restore || !rs.rule.is_alert()) return;
+    std::string sel = "{alertname=\"" + rs.rule.alert + "\"}";
+    std::vector<QuerySample> state, alerts;
+    std::string lookback =
+        std::to_string(std::max<int64_t>(o.restore_window.count() / 1000, 1)) + "s";
+    if (!ds->Query("last_over_time(ALERTS_FOR_STATE" + sel + "[" + lookback + "])", t, &state).ok())
+      return;
+    if (!ds->Query("last_over_time(ALERTS" + sel.substr(0, sel.size() - 1) +
+                       ",alertstate=\"firing\"}[" + lookback + "])",
+                   t, &alerts)
+             .ok())
+      return;
+    std::map<std::string, bool> firing;
+    for (auto& s : alerts) {
+      s.labels.erase("__name__");
+      s.labels.erase("alertstate");
+      if (s.value == 1) firing[Fingerprint(s.labels)] = true;
+    }
+    for (auto& s : state) {
+      s.labels.erase("__name__");
+      std::string fp = Fingerprint(s.labels);
+      rs.restored[fp] = {static_cast<int64_t>(s.value * 1000), firing.count(fp) > 0};
+    }
+    if (!rs.restored.empty())
+      log::Info("Restored alert state",
+                {{"rule", rs.rule.alert}, {"alerts", std::to_string(rs.restored.size())}});
+  }
+
   void EvalRule(RuleState& rs, int64_t t) {
     auto began = std::chrono::steady_clock::now();
+    if (!rs.restore_tried) Restore(rs, t);
     const Rule& r = rs.rule;
     std::vector<QuerySample> samples;
     Status st = ds->Query(r.expr, t, &samples);
@@ -225,6 +262,15 @@ struct Manager::Impl {
       if (it == rs.alerts.end() || it->second.state == AlertState::kInactive) {
         a.state = AlertState::kPending;
         a.active_at = t;
+        if (auto old = rs.restored.find(fp); old != rs.restored.end()) {
+          a.active_at = std::min(old->second.first, t);
+          // Already firing (and notified) before the restart: firing again, without a page.
+          if (old->second.second) {
+            a.state = AlertState::kFiring;
+            a.fired_at = t;
+          }
+          rs.restored.erase(old);
+        }
         it = rs.alerts.insert_or_assign(fp, a).first;
       } else {
         it->second.value = a.value;
@@ -240,6 +286,7 @@ struct Manager::Impl {
         notify(r, cur);
       }
     }
+    rs.restored.clear();  // only the first evaluation after a restart uses it
     for (auto it = rs.alerts.begin(); it != rs.alerts.end();) {
       Alert& a = it->second;
       if (seen.count(it->first)) {

@@ -71,6 +71,10 @@ struct ManagerOptions {
   std::string external_url;
   // Resolved alerts are kept (and re-notified) this long.
   std::chrono::milliseconds resolved_retention{std::chrono::minutes(15)};
+  // At the first evaluation of each alerting rule, read ALERTS_FOR_STATE and ALERTS (written by
+  // the previous run) from the datasource, looking this far back.
+  bool restore = true;
+  std::chrono::milliseconds restore_window{std::chrono::hours(1)};
 };
 
 // Called for every alert that starts firing or resolves (state kInactive with resolved_at set).

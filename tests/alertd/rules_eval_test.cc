@@ -69,12 +69,19 @@ TEST(Rules, ErrorsNameFileLineAndProblem) {
 // A datasource whose answer the test sets.
 class FakeDatasource : public Datasource {
  public:
-  Status Query(const std::string&, int64_t, std::vector<QuerySample>* out) override {
+  Status Query(const std::string& q, int64_t, std::vector<QuerySample>* out) override {
     if (fail) return Status::Unavailable("connection refused");
-    *out = samples;
+    for (const auto& [prefix, answer] : by_prefix) {
+      if (q.rfind(prefix, 0) == 0) {
+        *out = answer;
+        return Status::Ok();
+      }
+    }
+    *out = q.find("ALERTS") != std::string::npos ? std::vector<QuerySample>() : samples;
     return Status::Ok();
   }
   std::vector<QuerySample> samples;
+  std::vector<std::pair<std::string, std::vector<QuerySample>>> by_prefix;
   bool fail = false;
 };
 
@@ -218,6 +225,38 @@ groups:
   ASSERT_NE(end, nullptr);
   EXPECT_EQ(end->t, 180000);
   EXPECT_TRUE(std::isnan(end->v));  // the staleness marker
+}
+
+// After a restart, alerts come back from ALERTS_FOR_STATE/ALERTS: one that was firing is firing
+// again without a new page; one that was pending keeps its `for` clock.
+TEST(EvalRestore, NoRepageAndForClockKept) {
+  FakeDatasource ds;
+  std::vector<std::string> pages;
+  Manager m(&ds, {},
+            [&](const Rule&, const Alert& a) { pages.push_back(a.labels.at("instance")); });
+  std::vector<Group> groups;
+  ASSERT_TRUE(
+      ParseRules("groups:\n  - name: g\n    rules:\n      - alert: Down\n        expr: up == 0\n"
+                 "        for: 10m\n",
+                 "r.yml", &groups)
+          .ok());
+  m.SetGroups(std::move(groups));
+  std::map<std::string, std::string> was_firing = {{"alertname", "Down"}, {"instance", "a"}};
+  std::map<std::string, std::string> was_pending = {{"alertname", "Down"}, {"instance", "b"}};
+  ds.by_prefix = {
+      {"last_over_time(ALERTS_FOR_STATE", {{was_firing, 1000.0}, {was_pending, 1300.0}}},
+      {"last_over_time(ALERTS{", {{was_firing, 1.0}}}};
+  ds.samples = {{{{"instance", "a"}}, 0}, {{{"instance", "b"}}, 0}};
+  m.EvaluateAll(1500 * 1000);  // 500 s after a, 200 s after b became active
+  std::map<std::string, std::string> states;
+  for (const auto& a : m.Groups()[0].rules[0].alerts)
+    states[a.labels.at("instance")] = std::string(AlertStateName(a.state));
+  EXPECT_EQ(states["a"], "firing");
+  EXPECT_EQ(states["b"], "pending");
+  EXPECT_TRUE(pages.empty());  // a was paged before the restart
+  m.EvaluateAll(1900 * 1000);  // b: 600 s since 1300 s
+  ASSERT_EQ(pages.size(), 1u);
+  EXPECT_EQ(pages[0], "b");
 }
 
 TEST(Notifier, SlackPayloadIsSlackShaped) {

@@ -61,9 +61,10 @@ groups:
 YAML
 secret_url="http://127.0.0.1:$sp/services/T000/B000/s3cr3tT0k3n"
 export SLACK_WEBHOOK_URL=$secret_url
-start_on_free_port ap alertd -/ready "$TOCSIN_ALERTD" --web.listen-address=127.0.0.1:PORT \
-  --rules.file="$WORK/rules.yml" --datasource.url="http://127.0.0.1:$tp" --evaluation-interval=1s \
-  --remote-write.url="http://127.0.0.1:$tp/api/v1/write"
+alertd_args=(--rules.file="$WORK/rules.yml" --datasource.url="http://127.0.0.1:$tp" --evaluation-interval=1s
+  --remote-write.url="http://127.0.0.1:$tp/api/v1/write")
+start_on_free_port ap alertd -/ready "$TOCSIN_ALERTD" --web.listen-address=127.0.0.1:PORT "${alertd_args[@]}"
+alertd_pid=$LAST_PID
 unset SLACK_WEBHOOK_URL
 count() {  # messages whose title is $1
   local n=0
@@ -92,6 +93,20 @@ for q in 'ALERTS{alertname="ServiceHealthCheckFailed",alertstate="firing"}' 'ALE
   n=$(curl -fsS "http://127.0.0.1:$tp/api/v1/query" --data-urlencode "query=$q" | python3 -c 'import sys, json; print(len(json.load(sys.stdin)["data"]["result"]))')
   [[ $n == 1 ]] || fail "$q: $n series in tocsin-tsdb, want 1"
 done
+# alertd dies (kill -9) while the alert fires and comes back: the alert is firing again at once,
+# restored from what it wrote back, and nobody is paged a second time.
+kill -9 "$alertd_pid"; wait "$alertd_pid" 2>/dev/null || true
+export SLACK_WEBHOOK_URL=$secret_url
+start_on_free_port ap alertd2 -/ready "$TOCSIN_ALERTD" --web.listen-address=127.0.0.1:PORT "${alertd_args[@]}"
+unset SLACK_WEBHOOK_URL
+for _ in $(seq 50); do
+  state=$(curl -fsS "http://127.0.0.1:$ap/api/v1/alerts" | python3 -c 'import sys, json; a = json.load(sys.stdin)["data"]["alerts"]; print(a[0]["state"] if a else "none")')
+  [[ $state != none ]] && break
+  sleep 0.2
+done
+[[ $state == firing ]] || fail "after a restart the alert is $state, want firing (restored)"
+sleep 2
+[[ $(count "[FIRING] ServiceHealthCheckFailed") == 1 ]] || fail "the restart paged again"
 start_service
 for _ in $(seq 100); do [[ $(count "[RESOLVED] ServiceHealthCheckFailed") -ge 1 ]] && break; sleep 0.2; done
 sleep 3
@@ -102,4 +117,4 @@ for f in "$WORK"/*.log; do ! grep -q "s3cr3tT0k3n" "$f" || fail "the webhook URL
 for path in /api/v1/rules /api/v1/alerts /metrics; do
   ! curl -fsS "http://127.0.0.1:$ap$path" | grep -q "s3cr3tT0k3n" || fail "the webhook URL leaked into $path"
 done
-echo "PASS: service down -> pending -> one firing Slack message; service back -> one resolved message; no secret leaked"
+echo "PASS: service down -> pending -> one firing Slack message; alertd kill -9 -> restored firing, no second page; service back -> one resolved message; no secret leaked"
