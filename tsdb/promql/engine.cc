@@ -32,11 +32,14 @@ using Vec = std::vector<Elem>;
 // One series' samples inside a range window: a view of the loaded samples (matrix selectors)
 // or of the window's own points (subqueries). Not copyable: the view may point into `owned`.
 struct Window {
-  Labels l;
+  Labels l;                     // a subquery's series (matrix selectors: see src)
+  const Labels* src = nullptr;  // a matrix selector's loaded series, alive for the query
   std::vector<Point> owned;
   std::span<const Point> points;
   Window() = default;
   Window(Labels labels, std::span<const Point> view) : l(std::move(labels)), points(view) {}
+  Window(const Labels* source, std::span<const Point> view) : src(source), points(view) {}
+  const Labels& labels() const { return src ? *src : l; }
   Window(Window&&) = default;
   Window& operator=(Window&&) = default;
   Window(const Window&) = delete;
@@ -262,7 +265,7 @@ class Evaluator {
         auto last = std::upper_bound(first, s.live.end(), t,
                                      [](int64_t x, const Point& p) { return x < p.t; });
         if (first == last) continue;
-        out->emplace_back(s.l, std::span<const Point>(&*first, static_cast<size_t>(last - first)));
+        out->emplace_back(&s.l, std::span<const Point>(&*first, static_cast<size_t>(last - first)));
       }
       return Status::Ok();
     }
@@ -273,7 +276,7 @@ class Evaluator {
       // Steps at absolute multiples of the step, from the window's start (inclusive).
       int64_t first = step * (from / step);
       if (first < from) first += step;
-      std::map<std::string, size_t> index;
+      std::unordered_map<std::string, size_t> index;
       Vec v;
       for (int64_t s = first; s <= t; s += step) {
         TOCSIN_RETURN_IF_ERROR(Vector(*n.expr, s, &v));
@@ -303,6 +306,12 @@ class Evaluator {
   const Labels& Dropped(const Labels& l) {
     auto it = dropped_.find(l.bytes());
     if (it == dropped_.end()) it = dropped_.emplace(l.bytes(), DropName(l)).first;
+    return it->second;
+  }
+  // DropName of a loaded series, remembered by its address (no hashing of the labels).
+  const Labels& DroppedOf(const Labels* l) {
+    auto it = dropped_by_ptr_.find(l);
+    if (it == dropped_by_ptr_.end()) it = dropped_by_ptr_.emplace(l, DropName(*l)).first;
     return it->second;
   }
   // Grouped, remembered per node and label set.
@@ -711,6 +720,7 @@ class Evaluator {
   std::chrono::steady_clock::time_point deadline_;
   std::unordered_map<const Node*, std::vector<Loaded>> loaded_;
   std::unordered_map<std::string, Labels> dropped_;
+  std::unordered_map<const Labels*, Labels> dropped_by_ptr_;
   std::unordered_map<const Node*, std::unordered_map<std::string, Labels>> grouped_;
   size_t samples_ = 0;
   std::vector<std::string> warnings_;
@@ -911,7 +921,7 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
           if (better || std::isnan(v)) v = x.v;
         }
       } else if (f == "last_over_time") {
-        out->push_back({w.l, p.back().v});  // keeps the metric name
+        out->push_back({w.labels(), p.back().v});  // keeps the metric name
         continue;
       } else if (f == "present_over_time") {
         v = 1;
@@ -946,7 +956,7 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
       }
       if (!have)
         return Status::Unavailable("function \"" + std::string(f) + "\" is not implemented yet");
-      out->push_back({Dropped(w.l), v});
+      out->push_back({w.src ? DroppedOf(w.src) : Dropped(w.l), v});
     }
     return Status::Ok();
   }
@@ -1209,12 +1219,12 @@ Status Run(const EngineOptions& o, tsdb::Storage* storage, const Node& expr, int
     TOCSIN_RETURN_IF_ERROR(ev.Range(expr, start, &m));
     out->type = ValueType::kMatrix;
     for (auto& w : m)
-      out->series.push_back({std::move(w.l), std::vector<Point>(w.points.begin(), w.points.end())});
+      out->series.push_back({w.labels(), std::vector<Point>(w.points.begin(), w.points.end())});
     std::sort(out->series.begin(), out->series.end(),
               [](const auto& a, const auto& b) { return a.labels < b.labels; });
     return Status::Ok();
   }
-  std::map<std::string, size_t> index;
+  std::unordered_map<std::string, size_t> index;
   size_t produced = 0;
   for (int64_t t = start; t <= end; t += (instant ? 1 : step)) {
     if (type == ValueType::kScalar) {
