@@ -249,7 +249,8 @@ TEST(EvalRestore, NoRepageAndForClockKept) {
   ds.samples = {{{{"instance", "a"}}, 0}, {{{"instance", "b"}}, 0}};
   m.EvaluateAll(1500 * 1000);  // 500 s after a, 200 s after b became active
   std::map<std::string, std::string> states;
-  for (const auto& a : m.Groups()[0].rules[0].alerts)
+  auto groups_now = m.Groups();  // the loop must not walk a member of a temporary
+  for (const auto& a : groups_now[0].rules[0].alerts)
     states[a.labels.at("instance")] = std::string(AlertStateName(a.state));
   EXPECT_EQ(states["a"], "firing");
   EXPECT_EQ(states["b"], "pending");
