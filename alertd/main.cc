@@ -18,6 +18,7 @@
 #include "common/base/flags.h"
 #include "common/base/log.h"
 #include "common/base/signals.h"
+#include "common/base/strings.h"
 #include "common/expfmt/writer.h"
 #include "common/http/server.h"
 
@@ -27,23 +28,12 @@ namespace {
 
 constexpr const char* kVersion = "0.1.0";
 
-std::string Rfc3339(int64_t ms) {
-  std::time_t s = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char b[64];
-  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return b;
-}
-
 nlohmann::json AlertJson(const alertd::Alert& a) {
   nlohmann::json j;
   j["labels"] = a.labels;
   j["annotations"] = a.annotations;
   j["state"] = std::string(alertd::AlertStateName(a.state));
-  j["activeAt"] = Rfc3339(a.active_at);
+  j["activeAt"] = FormatRfc3339Millis(a.active_at);
   char v[64];
   std::snprintf(v, sizeof v, "%e", a.value);
   j["value"] = v;
@@ -186,7 +176,7 @@ int main(int argc, char** argv) {
       jg["name"] = g.name;
       jg["file"] = g.file;
       jg["interval"] = static_cast<double>(g.interval.count()) / 1000;
-      jg["lastEvaluation"] = Rfc3339(g.last_evaluation);
+      jg["lastEvaluation"] = FormatRfc3339Millis(g.last_evaluation);
       jg["evaluationTime"] = g.evaluation_seconds;
       jg["rules"] = nlohmann::json::array();
       for (const auto& rs : g.rules) {
@@ -196,7 +186,7 @@ int main(int argc, char** argv) {
         jr["query"] = r.expr;
         jr["health"] = rs.health;
         jr["lastError"] = rs.last_error;
-        jr["lastEvaluation"] = Rfc3339(rs.last_evaluation);
+        jr["lastEvaluation"] = FormatRfc3339Millis(rs.last_evaluation);
         jr["evaluationTime"] = rs.evaluation_seconds;
         std::map<std::string, std::string> labels(r.labels.begin(), r.labels.end());
         jr["labels"] = labels;

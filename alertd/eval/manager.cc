@@ -29,21 +29,6 @@ std::string_view AlertStateName(AlertState s) {
 
 namespace {
 
-std::string FormEncode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 class HttpDatasource : public Datasource {
  public:
   HttpDatasource(std::string url, std::chrono::milliseconds timeout)
@@ -61,7 +46,7 @@ class HttpDatasource : public Datasource {
                    {"User-Agent", "tocsin-alertd"}};
     char t[64];
     std::snprintf(t, sizeof t, "%.3f", static_cast<double>(t_ms) / 1000);
-    req.body = "query=" + FormEncode(expr) + "&time=" + t;
+    req.body = "query=" + http::PercentEncode(expr) + "&time=" + t;
     http::ClientResponse resp;
     TOCSIN_RETURN_IF_ERROR(http::Fetch(req, &resp).WithContext("query " + req.url));
     nlohmann::json j = nlohmann::json::parse(resp.body, nullptr, false);

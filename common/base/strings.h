@@ -30,5 +30,7 @@ void AssignConcat(std::string* dst, std::initializer_list<std::string_view> part
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
 std::string ToLower(std::string_view s);
+// Unix milliseconds as RFC 3339 in UTC with milliseconds: "2026-11-22T04:13:59.418Z".
+std::string FormatRfc3339Millis(int64_t ms);
 
 }  // namespace tocsin

@@ -1,5 +1,7 @@
 #include "common/http/message.h"
 
+#include <cctype>
+
 #include "common/base/strings.h"
 
 namespace tocsin::http {
@@ -65,6 +67,22 @@ Response Response::Json(int status, std::string body) {
   r.content_type = "application/json";
   r.body = std::move(body);
   return r;
+}
+
+std::string PercentEncode(std::string_view in) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : in) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
 }
 
 bool PercentDecode(std::string_view in, std::string* out, bool plus_is_space) {

@@ -59,6 +59,9 @@ using Handler = std::function<Response(const Request&)>;
 bool ParseQuery(std::string_view query, HeaderList* out);
 // Decodes %XX escapes (and '+' as space when plus_is_space). Returns false when malformed.
 bool PercentDecode(std::string_view in, std::string* out, bool plus_is_space);
+// %XX-escapes every byte but RFC 3986's unreserved characters (A-Z a-z 0-9 - _ . ~): safe in a
+// URL query and in a form-encoded body.
+std::string PercentEncode(std::string_view in);
 
 // Maps paths to handlers: exact paths first, then the longest registered prefix, else 404.
 class Router {

@@ -42,22 +42,6 @@ constexpr const char* kAccept =
     "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
     "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
-std::string PercentEncode(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    }
-  }
-  return out;
-}
-
 struct Group {
   std::vector<std::string> targets;
   LabelPairs labels;
@@ -557,13 +541,13 @@ struct Manager::Impl {
       std::string_view override_value = GetLabel(lb, "__param_" + n);
       for (const auto& [pn, pv] : c.params) {
         if (pn != n) continue;
-        query += (query.empty() ? "" : "&") + PercentEncode(n) + "=" +
-                 PercentEncode(first && !override_value.empty() ? override_value : pv);
+        query += (query.empty() ? "" : "&") + http::PercentEncode(n) + "=" +
+                 http::PercentEncode(first && !override_value.empty() ? override_value : pv);
         first = false;
       }
       if (first && !override_value.empty())
-        query +=
-            (query.empty() ? "" : "&") + PercentEncode(n) + "=" + PercentEncode(override_value);
+        query += (query.empty() ? "" : "&") + http::PercentEncode(n) + "=" +
+                 http::PercentEncode(override_value);
     }
     if (!query.empty()) url += (url.find('?') == std::string::npos ? "?" : "&") + query;
     out->url = url;
