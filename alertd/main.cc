@@ -1,6 +1,7 @@
 // tocsin-alertd: evaluates Prometheus rule files against any Prometheus-compatible query API and
 // notifies Slack (or a log receiver). `tocsin-alertd check rules FILE...` validates rule files
-// like `promtool check rules`.
+// like `promtool check rules`; `tocsin-alertd test rules FILE...` runs rule unit tests like
+// `promtool test rules`.
 #include <nlohmann/json.hpp>
 
 #include <csignal>
@@ -14,6 +15,7 @@
 #include "alertd/eval/remote_writer.h"
 #include "alertd/notify/notifier.h"
 #include "alertd/rules/rules.h"
+#include "alertd/unittest/unittest.h"
 #include "common/base/file.h"
 #include "common/base/flags.h"
 #include "common/base/log.h"
@@ -71,6 +73,9 @@ int main(int argc, char** argv) {
   if (argc >= 3 && std::string(argv[1]) == "check" && std::string(argv[2]) == "rules") {
     return CheckRules(std::vector<std::string>(argv + 3, argv + argc));
   }
+  if (argc >= 3 && std::string(argv[1]) == "test" && std::string(argv[2]) == "rules") {
+    return alertd::RunRuleTests(std::vector<std::string>(argv + 3, argv + argc), stdout, stderr);
+  }
   SignalWaiter signals;
   http::ServerOptions web;
   web.listen_address = ":8880";
@@ -83,9 +88,10 @@ int main(int argc, char** argv) {
   FlagSet flags(
       "tocsin-alertd",
       "Evaluates Prometheus alerting rules against a Prometheus-compatible query API and\n"
-      "notifies Slack. Subcommand: check rules FILE... (validates rule files).");
+      "notifies Slack. Subcommands: check rules FILE... (validates rule files, as promtool\n"
+      "check rules); test rules FILE... (runs rule unit tests, as promtool test rules).");
   flags.StringList("rules.file", &rule_files,
-                   "Rule files (globs allowed); repeatable. Default: rules/*.yml.");
+                   "Rule files (globs allowed); repeatable. Default: rules/*.rules.yml.");
   flags.String("datasource.url", &datasource,
                "Prometheus-compatible query API to evaluate rules against.");
   flags.String("web.listen-address", &web.listen_address, "Address for the API and /metrics.");
@@ -112,7 +118,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   log::SetLevel(level);
-  if (rule_files.empty()) rule_files.push_back("rules/*.yml");
+  if (rule_files.empty()) rule_files.push_back("rules/*.rules.yml");
 
   alertd::NotifierOptions no;
   if (!slack_url_file.empty()) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the Tocsin stack locally (no Docker): tocsin-exporter on :9100, tocsin-tsdb on :9090
 # (scraping the exporter, itself, alertd and the health URLs of config/tocsin-tsdb.yml, data in
-# ./data, kept across restarts) and tocsin-alertd on :8880 (rules/*.yml against tocsin-tsdb;
+# ./data, kept across restarts) and tocsin-alertd on :8880 (rules/*.rules.yml against tocsin-tsdb;
 # Slack when SLACK_WEBHOOK_URL or TOCSIN_SLACK_URL_FILE is set, else notifications go to the
 # log and data/alerts.log). Installs what is missing, builds, prints where each service is, and
 # stops everything cleanly on Ctrl-C.
@@ -29,7 +29,7 @@ PIDS+=($!)
 build/tsdb/tocsin-tsdb --web.listen-address=127.0.0.1:9090 --storage.tsdb.path="$DATA/tsdb" \
   --config.file="$CONFIG" &
 PIDS+=($!)
-ALERTD_ARGS=(--web.listen-address=127.0.0.1:8880 --rules.file="$PWD/rules/*.yml"
+ALERTD_ARGS=(--web.listen-address=127.0.0.1:8880 --rules.file="$PWD/rules/*.rules.yml"
   --datasource.url=http://127.0.0.1:9090 --remote-write.url=http://127.0.0.1:9090/api/v1/write
   --notify.log-file="$DATA/alerts.log")
 [[ -n ${TOCSIN_SLACK_URL_FILE:-} ]] && ALERTD_ARGS+=(--slack.api-url-file="$TOCSIN_SLACK_URL_FILE")
@@ -44,6 +44,6 @@ echo "tocsin-exporter  http://127.0.0.1:9100/metrics   probes: http://127.0.0.1:
 echo "tocsin-tsdb      http://127.0.0.1:9090           targets: http://127.0.0.1:9090/api/v1/targets"
 echo "                 data: $DATA/tsdb   config: $CONFIG"
 if [[ -n ${SLACK_WEBHOOK_URL:-}${TOCSIN_SLACK_URL_FILE:-} ]]; then receiver=Slack; else receiver="the log and $DATA/alerts.log"; fi
-echo "tocsin-alertd    http://127.0.0.1:8880/api/v1/alerts   rules: rules/*.yml   notifications: $receiver"
+echo "tocsin-alertd    http://127.0.0.1:8880/api/v1/alerts   rules: rules/*.rules.yml   notifications: $receiver"
 echo "Press Ctrl-C to stop."
 wait

@@ -130,6 +130,9 @@ struct Manager::Impl {
     std::string health = "unknown", last_error;
     int64_t last_eval = 0;
     double seconds = 0;
+    // Fingerprints (and labels) of the series written at the previous evaluation: those missing
+    // from the next one get a staleness marker, as Prometheus writes for rule results.
+    std::map<std::string, std::map<std::string, std::string>> written;
   };
   struct GroupState {
     Group group;  // rules moved into states
@@ -181,6 +184,28 @@ struct Manager::Impl {
                 {{"rule", rs.rule.alert}, {"alerts", std::to_string(rs.restored.size())}});
   }
 
+  // Queues a rule's results for writing back, with a staleness marker for every series the
+  // rule wrote at its previous evaluation and not at this one (an alert that resolved or moved
+  // from pending to firing, a recorded series that vanished).
+  void Emit(RuleState& rs, int64_t t, std::vector<OutputSeries> results) {
+    if (!write) return;
+    static const double kStale = std::bit_cast<double>(uint64_t{0x7ff0000000000002});
+    std::map<std::string, std::map<std::string, std::string>> now;
+    for (OutputSeries& o : results) {
+      now.emplace(Fingerprint(o.labels), o.labels);
+      out.push_back(std::move(o));
+    }
+    for (const auto& [fp, ls] : rs.written) {
+      if (now.count(fp)) continue;
+      OutputSeries stale;
+      stale.labels = ls;
+      stale.t = t;
+      stale.v = kStale;
+      out.push_back(std::move(stale));
+    }
+    rs.written = std::move(now);
+  }
+
   void EvalRule(RuleState& rs, int64_t t) {
     auto began = std::chrono::steady_clock::now();
     if (!rs.restore_tried) Restore(rs, t);
@@ -201,17 +226,17 @@ struct Manager::Impl {
     rs.health = "ok";
     rs.last_error.clear();
     if (!r.is_alert()) {
-      if (write) {
-        for (const QuerySample& s : samples) {
-          OutputSeries o;
-          o.labels = s.labels;
-          o.labels["__name__"] = r.record;
-          for (const auto& [k, v] : r.labels) o.labels[k] = v;
-          o.t = t;
-          o.v = s.value;
-          out.push_back(std::move(o));
-        }
+      std::vector<OutputSeries> results;
+      for (const QuerySample& s : samples) {
+        OutputSeries o;
+        o.labels = s.labels;
+        o.labels["__name__"] = r.record;
+        for (const auto& [k, v] : r.labels) o.labels[k] = v;
+        o.t = t;
+        o.v = s.value;
+        results.push_back(std::move(o));
       }
+      Emit(rs, t, std::move(results));
       return;
     }
     std::map<std::string, bool> seen;
@@ -303,33 +328,25 @@ struct Manager::Impl {
       }
       ++it;
     }
-    if (write) {
-      // ALERTS and ALERTS_FOR_STATE as Prometheus writes them; a staleness marker ends the
-      // ALERTS series of an alert that stopped being pending or firing.
-      static const double kStale = std::bit_cast<double>(uint64_t{0x7ff0000000000002});
-      for (const auto& [fp, a] : rs.alerts) {
-        OutputSeries alerts;
-        alerts.labels = a.labels;
-        alerts.labels["__name__"] = "ALERTS";
-        alerts.t = t;
-        if (a.state == AlertState::kInactive) {
-          if (a.resolved_at != t) continue;
-          alerts.labels["alertstate"] = "firing";
-          alerts.v = kStale;
-          out.push_back(alerts);
-          continue;
-        }
-        alerts.labels["alertstate"] = a.state == AlertState::kFiring ? "firing" : "pending";
-        alerts.v = 1;
-        out.push_back(alerts);
-        OutputSeries state;
-        state.labels = a.labels;
-        state.labels["__name__"] = "ALERTS_FOR_STATE";
-        state.t = t;
-        state.v = static_cast<double>(a.active_at) / 1000;
-        out.push_back(std::move(state));
-      }
+    // ALERTS and ALERTS_FOR_STATE as Prometheus writes them, for pending and firing alerts.
+    std::vector<OutputSeries> results;
+    for (const auto& [fp, a] : rs.alerts) {
+      if (a.state == AlertState::kInactive) continue;
+      OutputSeries alerts;
+      alerts.labels = a.labels;
+      alerts.labels["__name__"] = "ALERTS";
+      alerts.labels["alertstate"] = a.state == AlertState::kFiring ? "firing" : "pending";
+      alerts.t = t;
+      alerts.v = 1;
+      results.push_back(alerts);
+      OutputSeries state;
+      state.labels = a.labels;
+      state.labels["__name__"] = "ALERTS_FOR_STATE";
+      state.t = t;
+      state.v = static_cast<double>(a.active_at) / 1000;
+      results.push_back(std::move(state));
     }
+    Emit(rs, t, std::move(results));
     rs.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     eval_us.fetch_add(static_cast<uint64_t>(rs.seconds * 1e6));
   }
@@ -337,7 +354,13 @@ struct Manager::Impl {
   void EvalGroup(GroupState& g, int64_t t) {
     auto began = std::chrono::steady_clock::now();
     out.clear();
-    for (auto& rs : g.rules) EvalRule(rs, t);
+    for (auto& rs : g.rules) {
+      EvalRule(rs, t);
+      if (o.write_after_each_rule && write && !out.empty()) {
+        write(out);
+        out.clear();
+      }
+    }
     if (write && !out.empty()) write(out);
     g.last_eval = t;
     g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
@@ -389,6 +412,7 @@ void Manager::SetGroups(std::vector<Group> groups) {
           if (orule.rule.name() == rs.rule.name() && orule.rule.expr == rs.rule.expr) {
             rs.alerts = std::move(orule.alerts);
             rs.health = orule.health;
+            rs.written = std::move(orule.written);
           }
         }
       }

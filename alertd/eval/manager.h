@@ -75,6 +75,10 @@ struct ManagerOptions {
   // the previous run) from the datasource, looking this far back.
   bool restore = true;
   std::chrono::milliseconds restore_window{std::chrono::hours(1)};
+  // Hand each rule's results to the WriteFn before the next rule runs (rule unit tests, where the
+  // store is local, so later rules of a group see earlier results as in Prometheus). Otherwise a
+  // group's results go in one write after the group.
+  bool write_after_each_rule = false;
 };
 
 // Called for every alert that starts firing or resolves (state kInactive with resolved_at set).

@@ -216,6 +216,10 @@ groups:
   m.EvaluateAll(120000);
   ASSERT_NE(find("ALERTS", "firing"), nullptr);
   EXPECT_EQ(find("ALERTS", "firing")->v, 1);
+  // The pending series ends with a staleness marker once the alert fires.
+  ASSERT_NE(find("ALERTS", "pending"), nullptr);
+  EXPECT_EQ(find("ALERTS", "pending")->t, 120000);
+  EXPECT_TRUE(std::isnan(find("ALERTS", "pending")->v));
   const OutputSeries* fs = find("ALERTS_FOR_STATE", "");
   ASSERT_NE(fs, nullptr);
   EXPECT_EQ(fs->v, 60);  // active since 60 s
@@ -225,6 +229,9 @@ groups:
   ASSERT_NE(end, nullptr);
   EXPECT_EQ(end->t, 180000);
   EXPECT_TRUE(std::isnan(end->v));  // the staleness marker
+  // So does a recorded series the rule no longer returns.
+  EXPECT_EQ(find("job:up:sum", "")->t, 180000);
+  EXPECT_TRUE(std::isnan(find("job:up:sum", "")->v));
 }
 
 // After a restart, alerts come back from ALERTS_FOR_STATE/ALERTS: one that was firing is firing

@@ -17,6 +17,7 @@
 #include "common/base/strings.h"
 #include "tsdb/promql/parser.h"
 #include "tsdb/promql/selector.h"
+#include "tsdb/promql/series_notation.h"
 #include "tsdb/storage/head.h"
 
 namespace tocsin::promql {
@@ -25,71 +26,15 @@ namespace {
 // Cases of the v2.42.0 files that pass today; the test fails below it.
 constexpr int kPassFloor = 566;
 
-const double kStale = std::bit_cast<double>(uint64_t{0x7ff0000000000002});
-
+// An expected scalar: a number, stale, or 0x-hexadecimal.
 bool ParseValue(std::string_view s, double* v) {
   if (ToLower(s) == "stale") {
-    *v = kStale;
+    *v = StaleMarker();
     return true;
   }
   return ParseDouble(s, v) ||
          (StartsWith(s, "0x") &&
           (*v = static_cast<double>(std::strtoull(std::string(s).c_str(), nullptr, 16)), true));
-}
-
-// Expands "1+2x3 _ stale 5x2" into positions (nullopt: no sample).
-bool Expand(std::string_view text, std::vector<std::optional<double>>* out) {
-  std::istringstream in{std::string(text)};
-  std::string item;
-  while (in >> item) {
-    if (item == "_") {
-      out->push_back(std::nullopt);
-      continue;
-    }
-    size_t x = item.find('x');
-    if (StartsWith(item, "_x")) {
-      uint64_t n;
-      if (!ParseUint64(item.substr(2), &n)) return false;
-      for (uint64_t i = 0; i < n; ++i) out->push_back(std::nullopt);
-      continue;
-    }
-    // "0x10" here is 0 repeated (the series notation), never hexadecimal.
-    if (x == std::string::npos) {
-      double v;
-      if (!ParseValue(item, &v)) return false;
-      out->push_back(v);
-      continue;
-    }
-    uint64_t n;
-    if (!ParseUint64(item.substr(x + 1), &n)) return false;
-    std::string head = item.substr(0, x);
-    // a+b, a-b (a itself may be signed), or a alone.
-    size_t op = std::string::npos;
-    for (size_t i = 1; i < head.size(); ++i) {
-      if ((head[i] == '+' || head[i] == '-') && head[i - 1] != 'e' && head[i - 1] != 'E') op = i;
-    }
-    double a, b = 0;
-    if (op == std::string::npos) {
-      if (!ParseValue(head, &a)) return false;
-    } else {
-      if (!ParseValue(head.substr(0, op), &a) || !ParseValue(head.substr(op + 1), &b)) return false;
-      if (head[op] == '-') b = -b;
-    }
-    for (uint64_t i = 0; i <= n; ++i) out->push_back(a + b * static_cast<double>(i));
-  }
-  return true;
-}
-
-bool SeriesLabels(std::string_view text, labels::Labels* out) {
-  if (TrimSpace(text) == "{}") {
-    *out = labels::Labels();
-    return true;
-  }
-  std::vector<labels::Matcher> ms;
-  if (!ParseSeriesSelector(text, &ms).ok()) return false;
-  std::vector<std::pair<std::string, std::string>> pairs;
-  for (const auto& m : ms) pairs.emplace_back(m.name(), m.value());
-  return labels::Labels::FromPairs(pairs, out).ok();
 }
 
 // Splits "name{a="b c"} 1 2" into the series part and the rest.
@@ -225,8 +170,8 @@ TEST(PromqlEngine, PrometheusTestFiles) {
           std::string_view series, values;
           labels::Labels ls;
           std::vector<std::optional<double>> vs;
-          ASSERT_TRUE(SplitSeries(l, &series, &values) && SeriesLabels(series, &ls) &&
-                      Expand(values, &vs))
+          ASSERT_TRUE(SplitSeries(l, &series, &values) && ParseSeriesLabels(series, &ls).ok() &&
+                      ExpandSeriesValues(values, &vs).ok())
               << name << ":" << i + 1 << ": " << l;
           for (size_t k = 0; k < vs.size(); ++k)
             if (vs[k]) samples[ls][static_cast<int64_t>(k) * step.count()] = *vs[k];
@@ -260,7 +205,7 @@ TEST(PromqlEngine, PrometheusTestFiles) {
         }
         std::string_view series, value;
         labels::Labels ls;
-        ASSERT_TRUE(SplitSeries(l, &series, &value) && SeriesLabels(series, &ls) &&
+        ASSERT_TRUE(SplitSeries(l, &series, &value) && ParseSeriesLabels(series, &ls).ok() &&
                     ParseValue(value, &v))
             << c.where << ": " << l;
         c.want.emplace_back(ls, v);
