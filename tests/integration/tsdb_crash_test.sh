@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# tocsin-tsdb is killed with SIGKILL at a random moment while a writer imports batches and it
-# scrapes a target every 100 ms; after a restart every acknowledged batch (204) and every scrape
-# it had reported as done is there (read back through /api/v1/export), and no timestamp is
-# duplicated. Restart time is printed.
+# tocsin-tsdb is killed with SIGKILL at a random moment while one writer remote-writes batches
+# (as a Prometheus queue does), another imports batches, and it scrapes a target every 100 ms;
+# after a restart every acknowledged batch (2xx) and every scrape it had reported as done is
+# there (read back through /api/v1/export), and no timestamp is duplicated. Restart time is
+# printed.
 source "$(dirname "$0")/lib.sh"
 data="$WORK/tsdb"
 mkdir -p "$WORK/www"
@@ -35,11 +36,14 @@ writer() {
 }
 writer &
 wpid=$!
+"$RW_CRASH_WRITER" "http://127.0.0.1:$tp/api/v1/write" "$WORK/rw_acked" 100 100000 &
+rwpid=$!
 sleep "1.$((RANDOM % 10))"  # past the first checkpoints (every second)
 scrapes=$(curl -fsS "http://127.0.0.1:$tp/metrics" | awk '$1 == "tocsin_tsdb_scrapes_total{result=\"ok\"}" {print $2}')
 kill -9 "$pid"
-wait "$wpid" 2>/dev/null || true
+wait "$wpid" "$rwpid" 2>/dev/null || true
 acked=$(($(wc -l <"$WORK/acked") * 100))
+rw_acked=$(($(wc -l <"$WORK/rw_acked" 2>/dev/null || echo 0) * 100))
 kill_after=$((acked / 100))
 wait "$pid" 2>/dev/null || true
 t0=$(date +%s.%N)
@@ -58,8 +62,13 @@ read -r series samples min_per dups < <(export_counts 'crash_test')
 [[ $series == 100 ]] || fail "after kill -9: $series import series, want 100"
 ((min_per * 100 >= acked)) || fail "after kill -9: a series has $min_per samples, $((acked / 100)) batches were acknowledged"
 [[ $dups == 0 ]] || fail "after kill -9: $dups duplicated timestamps in imported series"
+read -r series samples min_per dups < <(export_counts 'crash_rw')
+((rw_acked > 0)) || fail "no remote write was acknowledged before the kill"
+[[ $series == 100 ]] || fail "after kill -9: $series remote-written series, want 100"
+((min_per * 100 >= rw_acked)) || fail "after kill -9: a remote-written series has $min_per samples, $((rw_acked / 100)) requests were acknowledged"
+[[ $dups == 0 ]] || fail "after kill -9: $dups duplicated timestamps in remote-written series"
 read -r _ up_samples _ up_dups < <(export_counts 'up{job="crash"}')
 # Scrapes after the restart add more; the ones reported before the kill must all be there.
 ((up_samples >= ${scrapes%.*})) || fail "after kill -9: $up_samples up samples, $scrapes scrapes were reported done"
 [[ $up_dups == 0 ]] || fail "after kill -9: duplicated up timestamps"
-echo "PASS: killed after $kill_after acknowledged batches and ${scrapes%.*} reported scrapes; all there, none twice; restart ${restart}s"
+echo "PASS: killed after $kill_after acknowledged import batches, $((rw_acked / 100)) acknowledged remote writes and ${scrapes%.*} reported scrapes; all there, none twice; restart ${restart}s"
