@@ -13,6 +13,7 @@
 
 #include "alertd/eval/manager.h"
 #include "alertd/eval/remote_writer.h"
+#include "alertd/notify/alertmanager.h"
 #include "alertd/notify/notifier.h"
 #include "alertd/rules/rules.h"
 #include "alertd/unittest/unittest.h"
@@ -85,6 +86,8 @@ int main(int argc, char** argv) {
   std::chrono::milliseconds query_timeout = std::chrono::seconds(30);
   std::string slack_url_file, slack_channel, notify_log_file, log_level = "info", external_url;
   std::string remote_write_url;
+  std::vector<std::string> alertmanager_urls;
+  std::chrono::milliseconds resend_delay = std::chrono::minutes(1);
   FlagSet flags(
       "tocsin-alertd",
       "Evaluates Prometheus alerting rules against a Prometheus-compatible query API and\n"
@@ -108,6 +111,11 @@ int main(int argc, char** argv) {
       "remote-write.url", &remote_write_url,
       "Prometheus remote-write URL for recording-rule results, ALERTS and ALERTS_FOR_STATE "
       "(e.g. http://127.0.0.1:9090/api/v1/write). Empty: not written.");
+  flags.StringList("alertmanager.url", &alertmanager_urls,
+                   "Alertmanager to send alerts to (POST <url>/api/v2/alerts), besides Slack or "
+                   "the log; repeatable.");
+  flags.Duration("rules.alert.resend-delay", &resend_delay,
+                 "How often firing alerts are re-sent to Alertmanager.");
   flags.String("web.external-url", &external_url,
                "URL of this service, for templates ($externalURL).");
   flags.String("log.level", &log_level, "debug, info, warn or error.");
@@ -152,9 +160,22 @@ int main(int argc, char** argv) {
       if (!st.ok()) log::Warn("Writing rule results failed", {{"err", st.ToString()}});
     };
   }
+  mo.resend_delay = resend_delay;
   alertd::Manager manager(
       ds.get(), mo, [&](const alertd::Rule& r, const alertd::Alert& a) { notifier.Notify(r, a); },
       write);
+  std::unique_ptr<alertd::AlertmanagerSender> am;
+  if (!alertmanager_urls.empty()) {
+    alertd::AlertmanagerOptions ao;
+    ao.urls = alertmanager_urls;
+    ao.external_url = external_url;
+    ao.external_labels = mo.external_labels;
+    ao.timeout = query_timeout;
+    am = std::make_unique<alertd::AlertmanagerSender>(ao);
+    manager.SetAlertSink([&](const alertd::Rule& r, const std::vector<alertd::Alert>& alerts) {
+      am->Send(r, alerts);
+    });
+  }
 
   std::mutex reload_mu;
   auto load = [&]() -> Status {
@@ -254,6 +275,14 @@ int main(int argc, char** argv) {
              MT::kCounter, writer ? static_cast<double>(writer->failures()) : 0.0);
     w.Single("tocsin_alertd_notification_retries_total", "Notification attempts retried.",
              MT::kCounter, static_cast<double>(n.retries));
+    alertd::AlertmanagerStats as = am ? am->Stats() : alertd::AlertmanagerStats{};
+    w.Single("tocsin_alertd_alertmanager_alerts_sent_total", "Alerts sent to Alertmanager.",
+             MT::kCounter, static_cast<double>(as.sent));
+    w.Single("tocsin_alertd_alertmanager_errors_total", "Requests to Alertmanager that failed.",
+             MT::kCounter, static_cast<double>(as.errors));
+    w.Single("tocsin_alertd_alertmanager_alerts_dropped_total",
+             "Alerts dropped because the queue to Alertmanager was full.", MT::kCounter,
+             static_cast<double>(as.dropped));
     return r;
   });
   server.router().Handle("/-/reload", [&](const http::Request& r) {

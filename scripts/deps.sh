@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tocsin builds and tests with (as root, only what is missing),
-# and fetches the real peers (Prometheus, node_exporter) unpacked into .cache/peers, never
+# and fetches the real peers (Prometheus, node_exporter, VictoriaMetrics, Alertmanager) unpacked into .cache/peers, never
 # installed as services. Usage: scripts/deps.sh [--peers]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,11 +23,12 @@ if ((${#missing[@]})); then
 fi
 if [[ ${1:-} == --peers ]]; then
   peers=.cache/peers
-  if [[ ! -x $peers/root/usr/bin/prometheus || ! -x $peers/root/usr/bin/prometheus-node-exporter || ! -x $peers/root/usr/bin/victoria-metrics ]]; then
-    echo "deps: fetching prometheus, prometheus-node-exporter and victoria-metrics (unpacked into $peers, not installed)"
+  if [[ ! -x $peers/root/usr/bin/prometheus || ! -x $peers/root/usr/bin/prometheus-node-exporter ||
+        ! -x $peers/root/usr/bin/victoria-metrics || ! -x $peers/root/usr/bin/prometheus-alertmanager ]]; then
+    echo "deps: fetching prometheus, prometheus-node-exporter, victoria-metrics and prometheus-alertmanager (unpacked into $peers, not installed)"
     mkdir -p "$peers"
     ((updated)) || apt-get update -q >/dev/null || true
-    (cd "$peers" && apt-get download prometheus prometheus-node-exporter victoria-metrics >/dev/null &&
+    (cd "$peers" && apt-get download prometheus prometheus-node-exporter victoria-metrics prometheus-alertmanager >/dev/null &&
       for f in *.deb; do dpkg -x "$f" root; done && rm -f ./*.deb)
   fi
 fi

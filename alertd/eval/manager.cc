@@ -118,7 +118,9 @@ struct Manager::Impl {
   ManagerOptions o;
   NotifyFn notify;
   WriteFn write;
-  std::vector<OutputSeries> out;  // this group's results to write back
+  AlertSinkFn sink;
+  std::vector<OutputSeries> out;      // this group's results to write back
+  int64_t group_interval_ms = 60000;  // of the group being evaluated
 
   struct RuleState {
     Rule rule;
@@ -328,6 +330,23 @@ struct Manager::Impl {
       }
       ++it;
     }
+    if (sink) {
+      // Firing alerts every resend delay (valid for four times the larger of it and the group
+      // interval), resolved ones when they resolve and then every resend delay while retained.
+      std::vector<Alert> due;
+      int64_t resend = o.resend_delay.count();
+      for (auto& [fp, a] : rs.alerts) {
+        if (a.state == AlertState::kPending) continue;
+        bool needs = (a.state == AlertState::kInactive && a.resolved_at > a.last_sent_at) ||
+                     a.last_sent_at == 0 || a.last_sent_at + resend <= t;
+        if (!needs) continue;
+        a.last_sent_at = t;
+        a.valid_until = a.state == AlertState::kFiring ? t + 4 * std::max(resend, group_interval_ms)
+                                                       : a.resolved_at;
+        due.push_back(a);
+      }
+      if (!due.empty()) sink(r, due);
+    }
     // ALERTS and ALERTS_FOR_STATE as Prometheus writes them, for pending and firing alerts.
     std::vector<OutputSeries> results;
     for (const auto& [fp, a] : rs.alerts) {
@@ -353,6 +372,7 @@ struct Manager::Impl {
 
   void EvalGroup(GroupState& g, int64_t t) {
     auto began = std::chrono::steady_clock::now();
+    group_interval_ms = Interval(g).count();
     out.clear();
     for (auto& rs : g.rules) {
       EvalRule(rs, t);
@@ -424,6 +444,11 @@ void Manager::SetGroups(std::vector<Group> groups) {
   }
   impl_->groups = std::move(next);
   impl_->cv.notify_all();
+}
+
+void Manager::SetAlertSink(AlertSinkFn sink) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->sink = std::move(sink);
 }
 
 void Manager::Start() {

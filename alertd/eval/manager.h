@@ -41,6 +41,9 @@ struct Alert {
   double value = 0;
   int64_t active_at = 0, fired_at = 0, resolved_at = 0, last_seen = 0;  // Unix ms
   int64_t keep_firing_since = 0;  // first evaluation without the condition (keep_firing_for)
+  // For senders to Alertmanager: when it was last handed to the AlertSink, and until when a
+  // firing alert counts as firing without a refresh (Alertmanager's endsAt).
+  int64_t last_sent_at = 0, valid_until = 0;
 };
 
 struct RuleStatus {
@@ -79,10 +82,17 @@ struct ManagerOptions {
   // store is local, so later rules of a group see earlier results as in Prometheus). Otherwise a
   // group's results go in one write after the group.
   bool write_after_each_rule = false;
+  // Firing and resolved alerts are handed to the AlertSink again at this period (as Prometheus's
+  // --rules.alert.resend-delay), so that Alertmanager keeps them active.
+  std::chrono::milliseconds resend_delay{std::chrono::minutes(1)};
 };
 
 // Called for every alert that starts firing or resolves (state kInactive with resolved_at set).
 using NotifyFn = std::function<void(const Rule& rule, const Alert& alert)>;
+
+// After each evaluation of an alerting rule: its firing alerts and those resolved within the
+// retention that are due to be (re)sent (Prometheus's rules for sending to Alertmanager).
+using AlertSinkFn = std::function<void(const Rule& rule, const std::vector<Alert>& alerts)>;
 
 // Rule results to write back (recording rules' series, ALERTS, ALERTS_FOR_STATE), after each
 // group's evaluation; unset: nothing is written.
@@ -97,6 +107,8 @@ class Manager {
   // Replaces the rule groups; alerts of rules that keep their name and expression keep their
   // state.
   void SetGroups(std::vector<Group> groups);
+  // Sets where alerts go besides the NotifyFn (a sender to Alertmanager). Before Start().
+  void SetAlertSink(AlertSinkFn sink);
   // Starts the evaluation thread (each group at its interval).
   void Start();
   void Stop();

@@ -1,9 +1,12 @@
+#include <nlohmann/json.hpp>
+
 #include <gtest/gtest.h>
 
 #include "alertd/eval/manager.h"
 #include "alertd/eval/remote_writer.h"
 
 #include <cmath>
+#include "alertd/notify/alertmanager.h"
 #include "alertd/notify/notifier.h"
 #include "alertd/rules/rules.h"
 
@@ -283,6 +286,68 @@ TEST(Notifier, SlackPayloadIsSlackShaped) {
   EXPECT_LT(p.size(), 8500u);
   a.state = AlertState::kInactive;
   EXPECT_NE(Notifier::SlackPayload(o, "Down", a).find("[RESOLVED] Down"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tocsin::alertd
+
+namespace tocsin::alertd {
+namespace {
+
+// What goes to Alertmanager: firing alerts at once and then every resend delay, valid for four
+// times the larger of the resend delay and the group interval; a resolved alert at once with
+// endsAt = its resolution; pending alerts never.
+TEST(AlertSink, ResendScheduleAsPrometheus) {
+  FakeDatasource ds;
+  ManagerOptions o;
+  o.resend_delay = std::chrono::minutes(1);
+  Manager m(&ds, o, [](const Rule&, const Alert&) {});
+  std::vector<std::pair<int64_t, Alert>> got;
+  int64_t now = 0;
+  m.SetAlertSink([&](const Rule&, const std::vector<Alert>& alerts) {
+    for (const Alert& a : alerts) got.push_back({now, a});
+  });
+  std::vector<Group> groups;
+  ASSERT_TRUE(ParseRules("groups:\n  - name: g\n    interval: 30s\n    rules:\n"
+                         "      - alert: Down\n        expr: up == 0\n        for: 30s\n",
+                         "r.yml", &groups)
+                  .ok());
+  m.SetGroups(std::move(groups));
+  ds.samples = {{{{"job", "x"}}, 0}};
+  auto eval = [&](int64_t t) {
+    now = t;
+    m.EvaluateAll(t);
+  };
+  eval(0);  // pending
+  EXPECT_TRUE(got.empty());
+  eval(30000);  // firing: sent
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].second.state, AlertState::kFiring);
+  EXPECT_EQ(got[0].second.valid_until, 30000 + 4 * 60000);
+  eval(60000);  // within the resend delay: not again
+  EXPECT_EQ(got.size(), 1u);
+  eval(90000);  // a minute after the last send
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].first, 90000);
+  ds.samples.clear();
+  eval(120000);  // resolved: sent at once
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[2].second.state, AlertState::kInactive);
+  EXPECT_EQ(got[2].second.resolved_at, 120000);
+
+  Rule rule;
+  rule.alert = "Down";
+  rule.expr = "up == 0";
+  AlertmanagerOptions ao;
+  ao.external_url = "http://alertd:8880/";
+  ao.external_labels = {{"site", "lab"}, {"job", "ignored"}};
+  auto j = nlohmann::json::parse(AlertmanagerSender::AlertJson(ao, rule, got[2].second));
+  EXPECT_EQ(j["labels"]["site"], "lab");
+  EXPECT_EQ(j["labels"]["job"], "x");  // the alert's own label wins
+  EXPECT_EQ(j["labels"]["alertname"], "Down");
+  EXPECT_EQ(j["startsAt"], "1970-01-01T00:00:30.000Z");
+  EXPECT_EQ(j["endsAt"], "1970-01-01T00:02:00.000Z");
+  EXPECT_EQ(j["generatorURL"], "http://alertd:8880/graph?g0.expr=up%20%3D%3D%200&g0.tab=1");
 }
 
 }  // namespace
