@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <mutex>
 #include <string>
 
@@ -87,6 +88,8 @@ int main(int argc, char** argv) {
   std::string slack_url_file, slack_channel, notify_log_file, log_level = "info", external_url;
   std::string remote_write_url;
   std::vector<std::string> alertmanager_urls;
+  std::string storage_path = "data/alertd";
+  std::chrono::milliseconds notify_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds resend_delay = std::chrono::minutes(1);
   FlagSet flags(
       "tocsin-alertd",
@@ -105,6 +108,11 @@ int main(int argc, char** argv) {
                "File holding the Slack incoming-webhook URL (secret). Else $SLACK_WEBHOOK_URL; "
                "without either, notifications go to the log.");
   flags.String("slack.channel", &slack_channel, "Slack channel override (e.g. #alerts).");
+  flags.Duration("notify.timeout", &notify_timeout,
+                 "Timeout of one delivery attempt to Slack (then retried with backoff).");
+  flags.String("storage.path", &storage_path,
+               "Directory for alertd's state: the notification log, so that a restart delivers "
+               "pending notifications once. Empty: kept in memory only.");
   flags.String("notify.log-file", &notify_log_file,
                "File the log receiver appends notifications to.");
   flags.String(
@@ -143,10 +151,23 @@ int main(int argc, char** argv) {
   }
   no.channel = slack_channel;
   no.log_file = notify_log_file;
+  no.timeout = notify_timeout;
+  if (!storage_path.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(storage_path, ec);
+    if (ec) {
+      log::Error("Cannot create the storage directory",
+                 {{"path", storage_path}, {"err", ec.message()}});
+      return 1;
+    }
+    no.state_file = JoinPath(storage_path, "notifications.log");
+  }
   log::Info("Starting tocsin-alertd", {{"version", kVersion},
                                        {"datasource", datasource},
                                        {"receiver", no.slack_url.empty() ? "log" : "slack"}});
-  alertd::Notifier notifier(no);
+  Status notifier_status;
+  alertd::Notifier notifier(no, &notifier_status);
+  if (!notifier_status.ok()) return 1;
   auto ds = alertd::NewHttpDatasource(datasource, query_timeout);
   alertd::ManagerOptions mo;
   mo.default_interval = interval;
@@ -275,6 +296,9 @@ int main(int argc, char** argv) {
              MT::kCounter, writer ? static_cast<double>(writer->failures()) : 0.0);
     w.Single("tocsin_alertd_notification_retries_total", "Notification attempts retried.",
              MT::kCounter, static_cast<double>(n.retries));
+    w.Single("tocsin_alertd_notifications_recovered",
+             "Pending notifications read back from the notification log at start.", MT::kGauge,
+             static_cast<double>(n.recovered));
     alertd::AlertmanagerStats as = am ? am->Stats() : alertd::AlertmanagerStats{};
     w.Single("tocsin_alertd_alertmanager_alerts_sent_total", "Alerts sent to Alertmanager.",
              MT::kCounter, static_cast<double>(as.sent));

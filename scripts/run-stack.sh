@@ -31,7 +31,7 @@ build/tsdb/tocsin-tsdb --web.listen-address=127.0.0.1:9090 --storage.tsdb.path="
 PIDS+=($!)
 ALERTD_ARGS=(--web.listen-address=127.0.0.1:8880 --rules.file="$PWD/rules/*.rules.yml"
   --datasource.url=http://127.0.0.1:9090 --remote-write.url=http://127.0.0.1:9090/api/v1/write
-  --notify.log-file="$DATA/alerts.log")
+  --notify.log-file="$DATA/alerts.log" --storage.path="$DATA/alertd")
 [[ -n ${TOCSIN_SLACK_URL_FILE:-} ]] && ALERTD_ARGS+=(--slack.api-url-file="$TOCSIN_SLACK_URL_FILE")
 build/alertd/tocsin-alertd "${ALERTD_ARGS[@]}" &
 PIDS+=($!)

@@ -2,10 +2,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
-#include <random>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "common/base/file.h"
 #include "common/base/log.h"
+#include "common/base/strings.h"
 #include "common/http/client.h"
 
 namespace tocsin::alertd {
@@ -23,7 +31,109 @@ std::string Cut(std::string s, size_t max) {
 
 }  // namespace
 
-Notifier::Notifier(NotifierOptions options) : options_(std::move(options)) {
+namespace {
+
+nlohmann::json ItemJson(const std::string& alertname, const Alert& a) {
+  nlohmann::json j;
+  j["alertname"] = alertname;
+  j["labels"] = a.labels;
+  j["annotations"] = a.annotations;
+  j["state"] = std::string(AlertStateName(a.state));
+  j["value"] = a.value;
+  j["active_at"] = a.active_at;
+  j["fired_at"] = a.fired_at;
+  j["resolved_at"] = a.resolved_at;
+  return j;
+}
+
+bool ItemFromJson(const nlohmann::json& j, std::string* alertname, Alert* a) {
+  if (!j.is_object() || !j.contains("alertname") || !j.contains("labels")) return false;
+  *alertname = j.at("alertname").get<std::string>();
+  a->labels = j.at("labels").get<std::map<std::string, std::string>>();
+  a->annotations = j.value("annotations", std::map<std::string, std::string>());
+  a->state = j.value("state", "") == "firing" ? AlertState::kFiring : AlertState::kInactive;
+  a->value = j.value("value", 0.0);
+  a->active_at = j.value("active_at", int64_t{0});
+  a->fired_at = j.value("fired_at", int64_t{0});
+  a->resolved_at = j.value("resolved_at", int64_t{0});
+  return true;
+}
+
+}  // namespace
+
+// The log: one line per event, "Q <id> <json>" when queued, "D <id>" when done. At start the
+// pending entries are read back and the file is rewritten with only them.
+Status Notifier::OpenLog() {
+  const std::string& path = options_.state_file;
+  std::string text;
+  if (PathExists(path)) TOCSIN_RETURN_IF_ERROR(ReadFile(path, &text, 256 << 20));
+  std::map<uint64_t, std::string> pending;  // id -> json, in id order
+  std::istringstream in(text);
+  size_t lineno = 0, bad = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++lineno;
+    uint64_t id = 0;
+    size_t sp = line.find(' ', 2);
+    if (line.size() < 3 || line[1] != ' ' ||
+        !ParseUint64(
+            std::string_view(line).substr(2, sp == std::string::npos ? std::string::npos : sp - 2),
+            &id)) {
+      ++bad;  // a line torn by a crash: the entry never counted as queued
+      continue;
+    }
+    if (line[0] == 'Q' && sp != std::string::npos) pending[id] = line.substr(sp + 1);
+    if (line[0] == 'D') pending.erase(id);
+    next_id_ = std::max(next_id_, id + 1);
+  }
+  std::string rewritten;
+  for (const auto& [id, json] : pending) {
+    Item item;
+    item.id = id;
+    nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+    if (!ItemFromJson(j, &item.alertname, &item.alert)) {
+      ++bad;
+      continue;
+    }
+    rewritten += "Q " + std::to_string(id) + " " + json + "\n";
+    queue_.push_back(std::move(item));
+  }
+  if (bad > 0)
+    log::Warn("Notification log: skipped unreadable lines",
+              {{"file", path}, {"lines", std::to_string(bad)}});
+  recovered_ = queue_.size();
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError("open " + tmp + ": " + std::strerror(errno));
+  bool ok =
+      ::write(fd, rewritten.data(), rewritten.size()) == static_cast<ssize_t>(rewritten.size()) &&
+      ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return Status::IoError("write " + path + ": " + std::strerror(errno));
+  log_fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (log_fd_ < 0) return Status::IoError("open " + path + ": " + std::strerror(errno));
+  if (recovered_ > 0)
+    log::Info("Notifications pending from before the restart",
+              {{"file", path}, {"notifications", std::to_string(recovered_)}});
+  return Status::Ok();
+}
+
+void Notifier::AppendLog(const std::string& line) {
+  if (log_fd_ < 0) return;
+  if (::write(log_fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+      ::fdatasync(log_fd_) != 0) {
+    log::Error("Notification log write failed; continuing without it",
+               {{"file", options_.state_file}, {"err", std::strerror(errno)}});
+    ::close(log_fd_);
+    log_fd_ = -1;
+  }
+}
+
+Notifier::Notifier(NotifierOptions options, Status* status) : options_(std::move(options)) {
+  Status st;
+  if (!options_.state_file.empty()) st = OpenLog();
+  if (!st.ok()) log::Error("Notification log unusable", {{"err", st.ToString()}});
+  if (status) *status = st;
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -34,18 +144,21 @@ Notifier::~Notifier() {
   }
   cv_.notify_all();
   thread_.join();
+  if (log_fd_ >= 0) ::close(log_fd_);
 }
 
 void Notifier::Notify(const Rule& rule, const Alert& alert) {
   if (alert.state == AlertState::kInactive && !options_.send_resolved) return;
   std::lock_guard<std::mutex> lock(mu_);
-  queue_.push_back({rule.alert, alert});
+  Item item{next_id_++, rule.alert, alert};
+  AppendLog("Q " + std::to_string(item.id) + " " + ItemJson(item.alertname, alert).dump() + "\n");
+  queue_.push_back(std::move(item));
   cv_.notify_all();
 }
 
 NotifierStats Notifier::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return {sent_, failed_, retries_};
+  return {sent_, failed_, retries_, recovered_};
 }
 
 std::string Notifier::SlackPayload(const NotifierOptions& o, const std::string& alertname,
@@ -150,6 +263,9 @@ void Notifier::Run() {
     }
     bool ok = Deliver(item);
     std::lock_guard<std::mutex> lock(mu_);
+    // Given up after the last attempt counts as done too: a restart does not retry forever.
+    // Stopped in the middle of retries: left pending for the next start.
+    if (ok || !stop_) AppendLog("D " + std::to_string(item.id) + "\n");
     (ok ? sent_ : failed_)++;
   }
 }

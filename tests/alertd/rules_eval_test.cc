@@ -172,6 +172,28 @@ groups:
   EXPECT_EQ(sent_.size(), 2u);
 }
 
+// The datasource is down for five minutes (20 rounds at 15 s): the firing alert neither
+// resolves nor notifies, every failure is counted, and evaluation resumes by itself.
+TEST_F(EvalTest, FiveMinuteDatasourceOutageResolvesNothing) {
+  Load("groups:\n  - name: g\n    rules:\n      - alert: Down\n        expr: up == 0\n");
+  ds_.samples = {{{{"__name__", "up"}, {"instance", "a"}}, 0}};
+  Eval(0);
+  ASSERT_EQ(State(), "firing");
+  ASSERT_EQ(sent_.size(), 1u);
+  ds_.fail = true;
+  for (int64_t t = 15000; t <= 300000; t += 15000) {
+    Eval(t);
+    ASSERT_EQ(State(), "firing") << "at " << t / 1000 << " s";
+  }
+  EXPECT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(m_.Stats().failures, 20u);
+  ds_.fail = false;
+  Eval(315000);
+  EXPECT_EQ(State(), "firing");
+  EXPECT_EQ(m_.Groups()[0].rules[0].health, "ok");
+  EXPECT_EQ(sent_.size(), 1u);
+}
+
 // Rule results written back: recording series, ALERTS (pending, firing, then a staleness
 // marker) and ALERTS_FOR_STATE with the time the alert became active.
 TEST(EvalWrite, RecordingRulesAlertsAndForState) {

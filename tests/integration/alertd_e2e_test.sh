@@ -62,7 +62,7 @@ YAML
 secret_url="http://127.0.0.1:$sp/services/T000/B000/s3cr3tT0k3n"
 export SLACK_WEBHOOK_URL=$secret_url
 alertd_args=(--rules.file="$WORK/rules.yml" --datasource.url="http://127.0.0.1:$tp" --evaluation-interval=1s
-  --remote-write.url="http://127.0.0.1:$tp/api/v1/write")
+  --remote-write.url="http://127.0.0.1:$tp/api/v1/write" --storage.path="$WORK/alertd")
 start_on_free_port ap alertd -/ready "$TOCSIN_ALERTD" --web.listen-address=127.0.0.1:PORT "${alertd_args[@]}"
 alertd_pid=$LAST_PID
 unset SLACK_WEBHOOK_URL

@@ -45,7 +45,8 @@ groups:
 YAML
 start_on_free_port ap alertd -/ready "$TOCSIN_ALERTD" --web.listen-address=127.0.0.1:PORT \
   --rules.file="$WORK/rules.yml" --datasource.url="http://127.0.0.1:$tp" --evaluation-interval=1s \
-  --alertmanager.url="http://127.0.0.1:$amp" --rules.alert.resend-delay=1s --web.external-url=http://alertd.example:8880
+  --alertmanager.url="http://127.0.0.1:$amp" --rules.alert.resend-delay=1s --web.external-url=http://alertd.example:8880 \
+  --storage.path="$WORK/alertd"
 am_alerts() {  # names of Alertmanager's active alerts, sorted, space-separated
   curl -fsS "http://127.0.0.1:$amp/api/v2/alerts?active=true&silenced=false&inhibited=false" |
     python3 -c 'import sys, json; print(" ".join(sorted(a["labels"]["alertname"] for a in json.load(sys.stdin) if a["status"]["state"] == "active")))'

@@ -23,7 +23,7 @@ scrape_configs:
 YAML
 start tsdb "$TOCSIN_TSDB" --web.listen-address=127.0.0.1:$tp --storage.tsdb.path="$WORK/tsdb" --config.file="$WORK/tsdb.yml"
 wait_http "http://127.0.0.1:$tp/-/ready"
-start alertd "$TOCSIN_ALERTD" --web.listen-address=127.0.0.1:$ap --rules.file="$(dirname "$0")/../../rules/*.rules.yml" \
+start alertd "$TOCSIN_ALERTD" --web.listen-address=127.0.0.1:$ap --rules.file="$(dirname "$0")/../../rules/*.rules.yml" --storage.path="$WORK/alertd" \
   --datasource.url="http://127.0.0.1:$tp" --evaluation-interval=1s
 wait_http "http://127.0.0.1:$ap/-/ready"
 sleep 8  # eight scrapes: every rate() has samples
