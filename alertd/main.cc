@@ -15,6 +15,8 @@
 #include "alertd/eval/manager.h"
 #include "alertd/eval/remote_writer.h"
 #include "alertd/notify/alertmanager.h"
+#include "alertd/notify/config.h"
+#include "alertd/notify/dispatcher.h"
 #include "alertd/notify/notifier.h"
 #include "alertd/rules/rules.h"
 #include "alertd/unittest/unittest.h"
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
   std::string remote_write_url;
   std::vector<std::string> alertmanager_urls;
   std::string storage_path = "data/alertd";
+  std::string config_file;
   std::chrono::milliseconds notify_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds resend_delay = std::chrono::minutes(1);
   FlagSet flags(
@@ -108,6 +111,10 @@ int main(int argc, char** argv) {
                "File holding the Slack incoming-webhook URL (secret). Else $SLACK_WEBHOOK_URL; "
                "without either, notifications go to the log.");
   flags.String("slack.channel", &slack_channel, "Slack channel override (e.g. #alerts).");
+  flags.String("config.file", &config_file,
+               "Notification routing in Alertmanager's shape (route, receivers with "
+               "slack_configs, inhibit_rules). Empty: every alert to Slack (when a webhook is "
+               "set) and the log, one message per alert.");
   flags.Duration("notify.timeout", &notify_timeout,
                  "Timeout of one delivery attempt to Slack (then retried with backoff).");
   flags.String("storage.path", &storage_path,
@@ -136,20 +143,31 @@ int main(int argc, char** argv) {
   log::SetLevel(level);
   if (rule_files.empty()) rule_files.push_back("rules/*.rules.yml");
 
-  alertd::NotifierOptions no;
+  std::string slack_url;
   if (!slack_url_file.empty()) {
-    Status st = ReadFile(slack_url_file, &no.slack_url, 4096);
+    Status st = ReadTrimmedFile(slack_url_file, &slack_url);
     if (!st.ok()) {
       log::Error("Cannot read the Slack URL file",
                  {{"file", slack_url_file}, {"err", st.ToString()}});
       return 1;
     }
-    while (!no.slack_url.empty() && std::isspace(static_cast<unsigned char>(no.slack_url.back())))
-      no.slack_url.pop_back();
   } else if (const char* env = std::getenv("SLACK_WEBHOOK_URL")) {
-    no.slack_url = env;
+    slack_url = env;
   }
-  no.channel = slack_channel;
+  // Where notifications go: the file's routing tree, or one default receiver.
+  auto load_notify_config = [&](alertd::NotifyConfig* c) -> Status {
+    if (config_file.empty()) {
+      *c = alertd::DefaultNotifyConfig(slack_url, slack_channel);
+      return Status::Ok();
+    }
+    return alertd::LoadNotifyConfig(config_file, c);
+  };
+  alertd::NotifyConfig notify_config;
+  if (Status st = load_notify_config(&notify_config); !st.ok()) {
+    log::Error("Cannot load the configuration", {{"err", st.ToString()}});
+    return 1;
+  }
+  alertd::NotifierOptions no;
   no.log_file = notify_log_file;
   no.timeout = notify_timeout;
   if (!storage_path.empty()) {
@@ -162,12 +180,21 @@ int main(int argc, char** argv) {
     }
     no.state_file = JoinPath(storage_path, "notifications.log");
   }
+  size_t slack_configs = 0;
+  for (const auto& r : notify_config.receivers) slack_configs += r.slack.size();
   log::Info("Starting tocsin-alertd", {{"version", kVersion},
                                        {"datasource", datasource},
-                                       {"receiver", no.slack_url.empty() ? "log" : "slack"}});
+                                       {"config", config_file.empty() ? "(default)" : config_file},
+                                       {"receivers", slack_configs ? "slack and log" : "log"}});
   Status notifier_status;
   alertd::Notifier notifier(no, &notifier_status);
   if (!notifier_status.ok()) return 1;
+  alertd::DispatcherOptions dopt;
+  dopt.state_dir = storage_path;
+  dopt.external_url = external_url;
+  Status dispatcher_status;
+  alertd::Dispatcher dispatcher(notify_config, &notifier, dopt, &dispatcher_status);
+  if (!dispatcher_status.ok()) return 1;
   auto ds = alertd::NewHttpDatasource(datasource, query_timeout);
   alertd::ManagerOptions mo;
   mo.default_interval = interval;
@@ -183,8 +210,7 @@ int main(int argc, char** argv) {
   }
   mo.resend_delay = resend_delay;
   alertd::Manager manager(
-      ds.get(), mo, [&](const alertd::Rule& r, const alertd::Alert& a) { notifier.Notify(r, a); },
-      write);
+      ds.get(), mo, [](const alertd::Rule&, const alertd::Alert&) {}, write);
   std::unique_ptr<alertd::AlertmanagerSender> am;
   if (!alertmanager_urls.empty()) {
     alertd::AlertmanagerOptions ao;
@@ -193,16 +219,20 @@ int main(int argc, char** argv) {
     ao.external_labels = mo.external_labels;
     ao.timeout = query_timeout;
     am = std::make_unique<alertd::AlertmanagerSender>(ao);
-    manager.SetAlertSink([&](const alertd::Rule& r, const std::vector<alertd::Alert>& alerts) {
-      am->Send(r, alerts);
-    });
   }
+  manager.SetAlertSink([&](const alertd::Rule& r, const std::vector<alertd::Alert>& alerts) {
+    dispatcher.Add(r, alerts);
+    if (am) am->Send(r, alerts);
+  });
 
   std::mutex reload_mu;
   auto load = [&]() -> Status {
     std::lock_guard<std::mutex> lock(reload_mu);
     std::vector<alertd::Group> groups;
     TOCSIN_RETURN_IF_ERROR(alertd::LoadRuleFiles(rule_files, &groups));
+    alertd::NotifyConfig c;
+    TOCSIN_RETURN_IF_ERROR(load_notify_config(&c));
+    dispatcher.SetConfig(std::move(c));
     size_t rules = 0;
     for (const auto& g : groups) rules += g.rules.size();
     manager.SetGroups(std::move(groups));
@@ -284,11 +314,14 @@ int main(int argc, char** argv) {
              MT::kCounter, s.evaluation_seconds);
     w.Family("tocsin_alertd_notifications_total", "Notifications by receiver and result.",
              MT::kCounter);
-    w.Sample("tocsin_alertd_notifications_total",
-             {{"receiver", notifier.receiver()}, {"result", "sent"}}, static_cast<double>(n.sent));
-    w.Sample("tocsin_alertd_notifications_total",
-             {{"receiver", notifier.receiver()}, {"result", "failed"}},
-             static_cast<double>(n.failed));
+    for (const auto& [key, c] : n.by_receiver) {
+      w.Sample("tocsin_alertd_notifications_total",
+               {{"receiver", key.first}, {"integration", key.second}, {"result", "sent"}},
+               static_cast<double>(c.first));
+      w.Sample("tocsin_alertd_notifications_total",
+               {{"receiver", key.first}, {"integration", key.second}, {"result", "failed"}},
+               static_cast<double>(c.second));
+    }
     w.Single("tocsin_alertd_remote_write_samples_total",
              "Rule results written back by remote write.", MT::kCounter,
              writer ? static_cast<double>(writer->samples_written()) : 0.0);
@@ -296,6 +329,15 @@ int main(int argc, char** argv) {
              MT::kCounter, writer ? static_cast<double>(writer->failures()) : 0.0);
     w.Single("tocsin_alertd_notification_retries_total", "Notification attempts retried.",
              MT::kCounter, static_cast<double>(n.retries));
+    auto ds_stats = dispatcher.Stats();
+    w.Single("tocsin_alertd_alert_groups", "Notification groups holding alerts.", MT::kGauge,
+             static_cast<double>(ds_stats.groups));
+    w.Single("tocsin_alertd_alerts_silenced_total",
+             "Alerts left out of a notification because a silence matched.", MT::kCounter,
+             static_cast<double>(ds_stats.silenced));
+    w.Single("tocsin_alertd_alerts_inhibited_total",
+             "Alerts left out of a notification because an inhibit rule matched.", MT::kCounter,
+             static_cast<double>(ds_stats.inhibited));
     w.Single("tocsin_alertd_notifications_recovered",
              "Pending notifications read back from the notification log at start.", MT::kGauge,
              static_cast<double>(n.recovered));
@@ -309,12 +351,79 @@ int main(int argc, char** argv) {
              static_cast<double>(as.dropped));
     return r;
   });
+  // Silences, in Alertmanager's API v2 shapes.
+  auto silence_json = [&](const alertd::Silence& si) {
+    nlohmann::json j;
+    j["id"] = si.id;
+    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    j["status"] = {{"state", si.State(now)}};
+    j["updatedAt"] = FormatRfc3339Millis(si.updated_at);
+    j["startsAt"] = FormatRfc3339Millis(si.starts_at);
+    j["endsAt"] = FormatRfc3339Millis(si.ends_at);
+    j["createdBy"] = si.created_by;
+    j["comment"] = si.comment;
+    j["matchers"] = nlohmann::json::array();
+    for (const auto& m : si.matchers)
+      j["matchers"].push_back(
+          {{"name", m.name}, {"value", m.value}, {"isRegex", m.is_regex}, {"isEqual", m.is_equal}});
+    return j;
+  };
+  auto bad = [](int code, const std::string& what) {
+    return http::Response::Json(code, nlohmann::json(what).dump());
+  };
+  server.router().Handle("/api/v2/silences", [&](const http::Request& r) {
+    if (r.method == "GET") {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& si : dispatcher.Silences()) list.push_back(silence_json(si));
+      return http::Response::Json(200, list.dump());
+    }
+    if (r.method != "POST") return bad(405, "method not allowed");
+    nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+    if (!j.is_object()) return bad(400, "body is not a JSON object");
+    alertd::Silence si;
+    si.id = j.value("id", "");
+    si.created_by = j.value("createdBy", "");
+    si.comment = j.value("comment", "");
+    int64_t starts = 0, ends = 0;
+    if (!j.contains("startsAt") || !ParseRfc3339(j.value("startsAt", ""), &starts))
+      return bad(400, "startsAt missing or not an RFC 3339 time");
+    if (!j.contains("endsAt") || !ParseRfc3339(j.value("endsAt", ""), &ends))
+      return bad(400, "endsAt missing or not an RFC 3339 time");
+    si.starts_at = starts;
+    si.ends_at = ends;
+    if (!j.contains("matchers") || !j["matchers"].is_array())
+      return bad(400, "matchers missing or not a list");
+    for (const auto& m : j["matchers"]) {
+      if (!m.is_object() || !m.contains("name") || !m.contains("value"))
+        return bad(400, "a matcher needs name and value");
+      si.matchers.push_back({m.value("name", ""), m.value("value", ""), m.value("isRegex", false),
+                             m.value("isEqual", true)});
+    }
+    std::string id;
+    Status st = dispatcher.PutSilence(std::move(si), &id);
+    if (!st.ok())
+      return bad(st.code() == Status::Code::kNotFound ? 404 : 400, std::string(st.message()));
+    return http::Response::Json(200, nlohmann::json({{"silenceID", id}}).dump());
+  });
+  server.router().HandlePrefix("/api/v2/silence/", [&](const http::Request& r) {
+    std::string id = r.path.substr(std::string("/api/v2/silence/").size());
+    if (r.method == "DELETE") {
+      Status st = dispatcher.ExpireSilence(id);
+      if (!st.ok())
+        return bad(st.code() == Status::Code::kNotFound ? 404 : 400, std::string(st.message()));
+      return http::Response::Json(200, "{}");
+    }
+    for (const auto& si : dispatcher.Silences())
+      if (si.id == id) return http::Response::Json(200, silence_json(si).dump());
+    return bad(404, "silence " + id + " not found");
+  });
   server.router().Handle("/-/reload", [&](const http::Request& r) {
     if (r.method != "POST" && r.method != "PUT")
       return http::Response::Text(405, "Only POST or PUT requests allowed\n");
     Status st = load();
-    if (!st.ok())
-      return http::Response::Text(500, "failed to reload rules: " + st.ToString() + "\n");
+    if (!st.ok()) return http::Response::Text(500, "failed to reload: " + st.ToString() + "\n");
     return http::Response::Text(200, "");
   });
   if (Status st = server.Start(); !st.ok()) {

@@ -208,6 +208,28 @@ struct Manager::Impl {
     rs.written = std::move(now);
   }
 
+  // Hands the rule's due alerts to the sink: firing ones every resend delay (valid for four
+  // times the larger of it and the group interval), resolved ones when they resolve and then
+  // every resend delay while retained. Also after a failed evaluation: the alerts keep their
+  // state, so receivers must not let them expire.
+  void SendDue(RuleState& rs, int64_t t) {
+    if (!sink || !rs.rule.is_alert()) return;
+    const Rule& r = rs.rule;
+    std::vector<Alert> due;
+    int64_t resend = o.resend_delay.count();
+    for (auto& [fp, a] : rs.alerts) {
+      if (a.state == AlertState::kPending) continue;
+      bool needs = (a.state == AlertState::kInactive && a.resolved_at > a.last_sent_at) ||
+                   a.last_sent_at == 0 || a.last_sent_at + resend <= t;
+      if (!needs) continue;
+      a.last_sent_at = t;
+      a.valid_until = a.state == AlertState::kFiring ? t + 4 * std::max(resend, group_interval_ms)
+                                                     : a.resolved_at;
+      due.push_back(a);
+    }
+    if (!due.empty()) sink(r, due);
+  }
+
   void EvalRule(RuleState& rs, int64_t t) {
     auto began = std::chrono::steady_clock::now();
     if (!rs.restore_tried) Restore(rs, t);
@@ -223,6 +245,7 @@ struct Manager::Impl {
         log::Warn("Rule evaluation failed", {{"rule", r.name()}, {"err", st.ToString()}});
       rs.health = "err";
       rs.last_error = std::string(st.message());
+      SendDue(rs, t);
       return;
     }
     rs.health = "ok";
@@ -330,23 +353,7 @@ struct Manager::Impl {
       }
       ++it;
     }
-    if (sink) {
-      // Firing alerts every resend delay (valid for four times the larger of it and the group
-      // interval), resolved ones when they resolve and then every resend delay while retained.
-      std::vector<Alert> due;
-      int64_t resend = o.resend_delay.count();
-      for (auto& [fp, a] : rs.alerts) {
-        if (a.state == AlertState::kPending) continue;
-        bool needs = (a.state == AlertState::kInactive && a.resolved_at > a.last_sent_at) ||
-                     a.last_sent_at == 0 || a.last_sent_at + resend <= t;
-        if (!needs) continue;
-        a.last_sent_at = t;
-        a.valid_until = a.state == AlertState::kFiring ? t + 4 * std::max(resend, group_interval_ms)
-                                                       : a.resolved_at;
-        due.push_back(a);
-      }
-      if (!due.empty()) sink(r, due);
-    }
+    SendDue(rs, t);
     // ALERTS and ALERTS_FOR_STATE as Prometheus writes them, for pending and firing alerts.
     std::vector<OutputSeries> results;
     for (const auto& [fp, a] : rs.alerts) {

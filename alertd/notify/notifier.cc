@@ -20,42 +20,21 @@ namespace tocsin::alertd {
 
 namespace {
 
-// Slack's limits: a message text of 40,000 characters, attachment titles of 1,024 (the classic
-// layout truncates quietly: mark what was cut).
-std::string Cut(std::string s, size_t max) {
-  if (s.size() <= max) return s;
-  s.resize(max - 3);
-  while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();
-  return s + "…";
-}
-
-}  // namespace
-
-namespace {
-
-nlohmann::json ItemJson(const std::string& alertname, const Alert& a) {
+nlohmann::json ItemJson(const Message& m) {
   nlohmann::json j;
-  j["alertname"] = alertname;
-  j["labels"] = a.labels;
-  j["annotations"] = a.annotations;
-  j["state"] = std::string(AlertStateName(a.state));
-  j["value"] = a.value;
-  j["active_at"] = a.active_at;
-  j["fired_at"] = a.fired_at;
-  j["resolved_at"] = a.resolved_at;
+  j["receiver"] = m.receiver;
+  j["slack_config"] = m.slack_config;
+  j["payload"] = m.payload;
+  j["log"] = m.log_line;
   return j;
 }
 
-bool ItemFromJson(const nlohmann::json& j, std::string* alertname, Alert* a) {
-  if (!j.is_object() || !j.contains("alertname") || !j.contains("labels")) return false;
-  *alertname = j.at("alertname").get<std::string>();
-  a->labels = j.at("labels").get<std::map<std::string, std::string>>();
-  a->annotations = j.value("annotations", std::map<std::string, std::string>());
-  a->state = j.value("state", "") == "firing" ? AlertState::kFiring : AlertState::kInactive;
-  a->value = j.value("value", 0.0);
-  a->active_at = j.value("active_at", int64_t{0});
-  a->fired_at = j.value("fired_at", int64_t{0});
-  a->resolved_at = j.value("resolved_at", int64_t{0});
+bool ItemFromJson(const nlohmann::json& j, Message* m) {
+  if (!j.is_object() || !j.contains("receiver")) return false;
+  m->receiver = j.value("receiver", "");
+  m->slack_config = j.value("slack_config", -1);
+  m->payload = j.value("payload", "");
+  m->log_line = j.value("log", "");
   return true;
 }
 
@@ -90,7 +69,7 @@ Status Notifier::OpenLog() {
     Item item;
     item.id = id;
     nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
-    if (!ItemFromJson(j, &item.alertname, &item.alert)) {
+    if (!ItemFromJson(j, &item.m)) {
       ++bad;
       continue;
     }
@@ -147,89 +126,64 @@ Notifier::~Notifier() {
   if (log_fd_ >= 0) ::close(log_fd_);
 }
 
-void Notifier::Notify(const Rule& rule, const Alert& alert) {
-  if (alert.state == AlertState::kInactive && !options_.send_resolved) return;
+void Notifier::SetSlackUrls(std::map<std::string, std::string> urls) {
   std::lock_guard<std::mutex> lock(mu_);
-  Item item{next_id_++, rule.alert, alert};
-  AppendLog("Q " + std::to_string(item.id) + " " + ItemJson(item.alertname, alert).dump() + "\n");
+  urls_ = std::move(urls);
+}
+
+void Notifier::Enqueue(Message m) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Item item{next_id_++, std::move(m)};
+  AppendLog("Q " + std::to_string(item.id) + " " + ItemJson(item.m).dump() + "\n");
   queue_.push_back(std::move(item));
   cv_.notify_all();
 }
 
 NotifierStats Notifier::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return {sent_, failed_, retries_, recovered_};
+  return {sent_, failed_, retries_, recovered_, by_receiver_};
 }
 
-std::string Notifier::SlackPayload(const NotifierOptions& o, const std::string& alertname,
-                                   const Alert& a) {
-  bool firing = a.state == AlertState::kFiring;
-  nlohmann::json att;
-  att["color"] = firing ? "danger" : "good";
-  att["title"] = Cut(std::string("[") + (firing ? "FIRING" : "RESOLVED") + "] " + alertname, 1024);
-  std::string text;
-  auto annotation = [&](const char* k) {
-    auto it = a.annotations.find(k);
-    return it == a.annotations.end() ? std::string() : it->second;
-  };
-  if (!annotation("summary").empty()) text += "*Summary:* " + annotation("summary") + "\n";
-  if (!annotation("description").empty())
-    text += "*Description:* " + annotation("description") + "\n";
-  text += "*Labels:*";
-  for (const auto& [k, v] : a.labels) text += " " + k + "=" + v;
-  if (!annotation("runbook_url").empty()) text += "\n*Runbook:* " + annotation("runbook_url");
-  att["text"] = Cut(text, 8000);
-  att["fallback"] = Cut(att["title"].get<std::string>(), 1024);
-  nlohmann::json msg;
-  msg["attachments"] = nlohmann::json::array({att});
-  if (!o.channel.empty()) msg["channel"] = o.channel;
-  if (!o.username.empty()) msg["username"] = o.username;
-  if (!o.icon_emoji.empty()) msg["icon_emoji"] = o.icon_emoji;
-  return msg.dump();
-}
-
-bool Notifier::Deliver(const Item& item) {
-  const Alert& a = item.alert;
-  if (options_.slack_url.empty()) {
-    std::string labels;
-    for (const auto& [k, v] : a.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;
-    auto it = a.annotations.find("summary");
-    std::string state = a.state == AlertState::kFiring ? "firing" : "resolved";
-    log::Info("Alert notification", {{"receiver", "log"},
-                                     {"alertname", item.alertname},
-                                     {"state", state},
-                                     {"labels", labels},
-                                     {"summary", it == a.annotations.end() ? "" : it->second}});
-    if (!options_.log_file.empty()) {
-      if (FILE* f = std::fopen(options_.log_file.c_str(), "a")) {
-        std::fprintf(f, "alertname=%s state=%s labels=\"%s\"\n", item.alertname.c_str(),
-                     state.c_str(), labels.c_str());
-        std::fclose(f);
-      }
+Notifier::Outcome Notifier::Deliver(const Item& item) {
+  const Message& m = item.m;
+  log::Info("Alert notification", {{"receiver", m.receiver}, {"notification", m.log_line}});
+  if (!options_.log_file.empty()) {
+    if (FILE* f = std::fopen(options_.log_file.c_str(), "a")) {
+      std::fprintf(f, "receiver=%s %s\n", m.receiver.c_str(), m.log_line.c_str());
+      std::fclose(f);
     }
-    return true;
+  }
+  if (m.slack_config < 0) return Outcome::kDelivered;
+  std::string url;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = urls_.find(m.receiver + "/" + std::to_string(m.slack_config));
+    if (it != urls_.end()) url = it->second;
+  }
+  if (url.empty()) {
+    log::Error("Slack notification dropped: its receiver is no longer configured",
+               {{"receiver", m.receiver}, {"slack_config", std::to_string(m.slack_config)}});
+    return Outcome::kGaveUp;
   }
   http::ClientRequest req;
   req.method = "POST";
-  req.url = options_.slack_url;
+  req.url = url;
   req.timeout = options_.timeout;
   req.headers = {{"Content-Type", "application/json"}, {"User-Agent", "tocsin-alertd"}};
-  req.body = SlackPayload(options_, item.alertname, a);
+  req.body = m.payload;
   auto backoff = options_.min_backoff;
   std::mt19937 rng(std::random_device{}());
   for (int attempt = 1;; ++attempt) {
     http::ClientResponse resp;
     Status st = http::Fetch(req, &resp);
-    if (st.ok() && resp.status / 100 == 2) return true;
+    if (st.ok() && resp.status / 100 == 2) return Outcome::kDelivered;
     // Errors name the receiver, never its URL (a secret).
     std::string why = st.ok() ? "HTTP " + std::to_string(resp.status) : "transport error";
     bool retry = !st.ok() || resp.status / 100 == 5 || resp.status == 429;
     if (!retry || attempt >= options_.max_attempts) {
-      log::Error("Slack notification failed", {{"receiver", "slack"},
-                                               {"alertname", item.alertname},
-                                               {"attempts", std::to_string(attempt)},
-                                               {"err", why}});
-      return false;
+      log::Error("Slack notification failed",
+                 {{"receiver", m.receiver}, {"attempts", std::to_string(attempt)}, {"err", why}});
+      return Outcome::kGaveUp;
     }
     auto wait = backoff;
     for (const auto& [k, v] : resp.headers) {
@@ -243,10 +197,11 @@ bool Notifier::Deliver(const Item& item) {
       std::lock_guard<std::mutex> lock(mu_);
       ++retries_;
     }
-    log::Warn("Slack notification failed; retrying",
-              {{"receiver", "slack"}, {"err", why}, {"retry_in_ms", std::to_string(wait.count())}});
+    log::Warn(
+        "Slack notification failed; retrying",
+        {{"receiver", m.receiver}, {"err", why}, {"retry_in_ms", std::to_string(wait.count())}});
     std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_for(lock, wait, [&] { return stop_; })) return false;
+    if (cv_.wait_for(lock, wait, [&] { return stop_; })) return Outcome::kInterrupted;
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
 }
@@ -261,12 +216,15 @@ void Notifier::Run() {
       item = std::move(queue_.front());
       queue_.pop_front();
     }
-    bool ok = Deliver(item);
+    Outcome outcome = Deliver(item);
+    bool ok = outcome == Outcome::kDelivered;
     std::lock_guard<std::mutex> lock(mu_);
     // Given up after the last attempt counts as done too: a restart does not retry forever.
     // Stopped in the middle of retries: left pending for the next start.
-    if (ok || !stop_) AppendLog("D " + std::to_string(item.id) + "\n");
+    if (outcome != Outcome::kInterrupted) AppendLog("D " + std::to_string(item.id) + "\n");
     (ok ? sent_ : failed_)++;
+    auto& c = by_receiver_[{item.m.receiver, item.m.slack_config < 0 ? "log" : "slack"}];
+    (ok ? c.first : c.second)++;
   }
 }
 

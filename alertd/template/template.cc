@@ -102,7 +102,18 @@ std::string HumanizePercentage(double v) { return G4(v * 100) + "%"; }
 namespace {
 
 struct Value {
-  enum Kind { kNil, kString, kNumber, kBool, kMap, kSamples, kSample, kList };
+  enum Kind {
+    kNil,
+    kString,
+    kNumber,
+    kBool,
+    kMap,
+    kSamples,
+    kSample,
+    kList,
+    kNotification,
+    kAlert
+  };
   Kind kind = kNil;
   std::string s;
   double n = 0;
@@ -111,6 +122,8 @@ struct Value {
   std::vector<QuerySample> samples;
   QuerySample sample;
   std::vector<Value> list;
+  const NotificationData* notification = nullptr;  // kNotification
+  const NotificationAlert* alert = nullptr;        // kAlert
 
   static Value Str(std::string x) {
     Value v;
@@ -154,6 +167,9 @@ struct Value {
         return true;
       case kList:
         return !list.empty();
+      case kNotification:
+      case kAlert:
+        return true;
     }
     return false;
   }
@@ -187,8 +203,15 @@ struct Value {
         Value l = Map(sample.labels);
         return "{" + l.Print() + " " + Num(sample.value).Print() + "}";
       }
-      case kList:
-        return "[list]";
+      case kList: {
+        std::string out = "[";
+        for (size_t i = 0; i < list.size(); ++i) out += (i ? " " : "") + list[i].Print();
+        return out + "]";
+      }
+      case kNotification:
+        return "{notification " + notification->status + "}";
+      case kAlert:
+        return "{alert " + alert->status + " " + Map(alert->labels).Print() + "}";
     }
     return "";
   }
@@ -253,7 +276,8 @@ const std::vector<std::string_view>& KnownFunctions() {
                                                   "externalURL",
                                                   "toTime",
                                                   "parseDuration",
-                                                  "stripDomain"};
+                                                  "stripDomain",
+                                                  "join"};
   return f;
 }
 
@@ -530,6 +554,7 @@ class Parser {
 
 class Exec {
  public:
+  Value RootValue() const { return Root(); }
   Exec(const std::string& name, const TemplateData& d) : name_(name), d_(d) {
     vars_.emplace_back("$", Root());
     vars_.emplace_back("$labels", Value::Map(d.labels));
@@ -608,7 +633,14 @@ class Exec {
   }
 
  private:
+  // "." at the top.
   Value Root() const {
+    if (d_.notification != nullptr) {
+      Value n;
+      n.kind = Value::kNotification;
+      n.notification = d_.notification;
+      return n;
+    }
     // "." at the top: a map-like root with Labels, Value, ExternalLabels, ExternalURL.
     Value v;
     v.kind = Value::kSample;
@@ -625,9 +657,67 @@ class Exec {
     Value cur = base;
     for (size_t i = 0; i < path.size(); ++i) {
       const std::string& f = path[i];
-      if (cur.kind == Value::kMap) {
+      if (cur.kind == Value::kMap && (f == "Names" || f == "Values")) {
+        Value l;
+        l.kind = Value::kList;
+        for (const auto& [k, v] : cur.m) l.list.push_back(Value::Str(f == "Names" ? k : v));
+        cur = std::move(l);
+      } else if (cur.kind == Value::kMap) {
         auto it = cur.m.find(f);
         cur = Value::Str(it == cur.m.end() ? "" : it->second);  // missingkey=zero
+      } else if (cur.kind == Value::kNotification) {
+        const NotificationData& n = *cur.notification;
+        if (f == "Status") {
+          cur = Value::Str(n.status);
+        } else if (f == "Receiver") {
+          cur = Value::Str(n.receiver);
+        } else if (f == "ExternalURL") {
+          cur = Value::Str(n.external_url);
+        } else if (f == "GroupLabels") {
+          cur = Value::Map(n.group_labels);
+        } else if (f == "CommonLabels") {
+          cur = Value::Map(n.common_labels);
+        } else if (f == "CommonAnnotations") {
+          cur = Value::Map(n.common_annotations);
+        } else if (f == "Alerts") {
+          Value l;
+          l.kind = Value::kList;
+          for (const NotificationAlert& a : n.alerts) {
+            Value e;
+            e.kind = Value::kAlert;
+            e.alert = &a;
+            l.list.push_back(std::move(e));
+          }
+          cur = std::move(l);
+        } else {
+          return Err("can't evaluate field " + f + " of the notification");
+        }
+      } else if (cur.kind == Value::kList && (f == "Firing" || f == "Resolved")) {
+        Value l;
+        l.kind = Value::kList;
+        for (const Value& e : cur.list)
+          if (e.kind == Value::kAlert && e.alert->status == (f == "Firing" ? "firing" : "resolved"))
+            l.list.push_back(e);
+        cur = std::move(l);
+      } else if (cur.kind == Value::kAlert) {
+        const NotificationAlert& a = *cur.alert;
+        if (f == "Status") {
+          cur = Value::Str(a.status);
+        } else if (f == "Labels") {
+          cur = Value::Map(a.labels);
+        } else if (f == "Annotations") {
+          cur = Value::Map(a.annotations);
+        } else if (f == "StartsAt") {
+          cur = Value::Str(a.starts_at);
+        } else if (f == "EndsAt") {
+          cur = Value::Str(a.ends_at);
+        } else if (f == "GeneratorURL") {
+          cur = Value::Str(a.generator_url);
+        } else if (f == "Fingerprint") {
+          cur = Value::Str(a.fingerprint);
+        } else {
+          return Err("can't evaluate field " + f + " of an alert");
+        }
       } else if (cur.kind == Value::kSample) {
         if (f == "Labels") {
           cur = Value::Map(cur.sample.labels);
@@ -964,6 +1054,15 @@ class Exec {
       *out = std::move(v);
       return Status::Ok();
     }
+    if (f == "join") {  // join SEP LIST (Alertmanager's): {{ .GroupLabels.Values | join " " }}
+      TOCSIN_RETURN_IF_ERROR(need(2));
+      if (a[1].kind != Value::kList) return Err("join of a non-list");
+      std::string out_s;
+      for (size_t i = 0; i < a[1].list.size(); ++i)
+        out_s += (i ? a[0].Print() : "") + a[1].list[i].Print();
+      *out = Value::Str(out_s);
+      return Status::Ok();
+    }
     if (f == "len") {
       TOCSIN_RETURN_IF_ERROR(need(1));
       size_t len = a[0].kind == Value::kString    ? a[0].s.size()
@@ -1052,11 +1151,7 @@ Status Template::Parse(const std::string& name, const std::string& text,
 Status Template::Execute(const TemplateData& data, std::string* out) const {
   out->clear();
   Exec e(name_, data);
-  Value dot;
-  dot.kind = Value::kSample;
-  dot.sample.labels = data.labels;
-  dot.sample.value = data.value;
-  return e.Run(nodes_, dot, out);
+  return e.Run(nodes_, e.RootValue(), out);
 }
 
 }  // namespace tocsin::alertd

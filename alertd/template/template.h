@@ -28,6 +28,21 @@ struct QuerySample {
   double value = 0;
 };
 
+// What notification templates (Slack title, text, color) see, as in Alertmanager: .Status,
+// .Receiver, .ExternalURL, .GroupLabels, .CommonLabels, .CommonAnnotations, and .Alerts (also
+// .Alerts.Firing and .Alerts.Resolved), each with .Status, .Labels, .Annotations, .StartsAt,
+// .EndsAt, .GeneratorURL, .Fingerprint. Maps also offer .Names and .Values (sorted by name).
+struct NotificationAlert {
+  std::string status;  // firing or resolved
+  std::map<std::string, std::string> labels, annotations;
+  std::string starts_at, ends_at, generator_url, fingerprint;
+};
+struct NotificationData {
+  std::string status, receiver, external_url;
+  std::map<std::string, std::string> group_labels, common_labels, common_annotations;
+  std::vector<NotificationAlert> alerts;
+};
+
 struct TemplateData {
   std::map<std::string, std::string> labels;           // $labels, .Labels
   std::map<std::string, std::string> external_labels;  // $externalLabels, .ExternalLabels
@@ -35,6 +50,8 @@ struct TemplateData {
   double value = 0;                                    // $value, .Value
   // Runs the `query` function (instant query at the evaluation time); unset: an error.
   std::function<Status(const std::string& query, std::vector<QuerySample>* out)> query;
+  // Set for notification templates: "." is the notification instead of the alert.
+  const NotificationData* notification = nullptr;
 };
 
 class Template {

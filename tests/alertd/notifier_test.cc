@@ -1,5 +1,5 @@
-// The notification log: a notification queued but not delivered when alertd stops is delivered
-// by the next start, once; one already delivered is not delivered again; a line torn by a crash
+// The notification log: a message queued but not delivered when alertd stops is delivered by
+// the next start, once; one already delivered is not delivered again; a line torn by a crash
 // is skipped.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -25,49 +25,48 @@ TEST(NotificationLog, PendingDeliveredOnceAfterRestart) {
       std::filesystem::temp_directory_path() / ("tocsin-nflog-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  Rule rule;
-  rule.alert = "DiskFull";
-  Alert a;
-  a.labels = {{"alertname", "DiskFull"}, {"instance", "db1"}};
-  a.annotations = {{"summary", "disk full on db1"}};
-  a.state = AlertState::kFiring;
-  a.active_at = 1000;
-  a.fired_at = 61000;
-
   NotifierOptions o;
   o.state_file = (dir / "notifications.log").string();
+  o.log_file = (dir / "delivered.log").string();
+  Message m{"team", 0, R"({"text":"disk full on db1"})", "status=firing alertnames=\"DiskFull\""};
   {
-    // Slack unreachable: the notification stays queued while alertd stops.
+    // Slack unreachable: the message stays queued while alertd stops.
     NotifierOptions down = o;
-    down.slack_url = "http://127.0.0.1:1/services/x";
     down.min_backoff = std::chrono::seconds(30);
     down.timeout = std::chrono::milliseconds(500);
     Status st;
     Notifier n(down, &st);
     ASSERT_TRUE(st.ok()) << st.ToString();
-    n.Notify(rule, a);
+    n.SetSlackUrls({{"team/0", "http://127.0.0.1:1/services/x"}});
+    n.Enqueue(m);
     for (int i = 0; i < 100 && n.Stats().retries == 0; ++i) ::usleep(20000);
     EXPECT_EQ(n.Stats().sent, 0u);
   }
   // A crash tore the last line.
-  std::ofstream(o.state_file, std::ios::app) << "Q 77 {\"alertname\":\"Tor";
-  o.log_file = (dir / "delivered.log").string();
+  std::ofstream(o.state_file, std::ios::app) << "Q 77 {\"receiver\":\"Tor";
+  // The log receiver copy of the message was written at the first attempt.
+  std::filesystem::remove(o.log_file);
   {
+    // After the restart the pending message is attempted again: the log receiver writes it
+    // (its webhook is not configured in this process, so the Slack part is given up and the
+    // message marked done).
     Status st;
-    Notifier n(o, &st);  // the log receiver delivers at once
+    Notifier n(o, &st);
     ASSERT_TRUE(st.ok()) << st.ToString();
     EXPECT_EQ(n.Stats().recovered, 1u);
   }
   std::string delivered = Slurp(dir / "delivered.log");
-  EXPECT_NE(delivered.find("alertname=DiskFull state=firing"), std::string::npos) << delivered;
-  EXPECT_NE(delivered.find("instance=db1"), std::string::npos) << delivered;
+  EXPECT_NE(delivered.find("receiver=team status=firing alertnames=\"DiskFull\""),
+            std::string::npos)
+      << delivered;
   EXPECT_EQ(delivered.find("Tor"), std::string::npos);
+  std::filesystem::remove(o.log_file);
   {
     Status st;
     Notifier n(o, &st);
-    EXPECT_EQ(n.Stats().recovered, 0u);  // delivered once: not again
+    EXPECT_EQ(n.Stats().recovered, 0u);  // given up (no URL any more) or delivered: not again
   }
-  EXPECT_EQ(Slurp(dir / "delivered.log"), delivered);
+  EXPECT_FALSE(std::filesystem::exists(o.log_file));
   std::filesystem::remove_all(dir);
 }
 

@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include "alertd/notify/alertmanager.h"
-#include "alertd/notify/notifier.h"
 #include "alertd/rules/rules.h"
 
 namespace tocsin::alertd {
@@ -290,24 +289,6 @@ TEST(EvalRestore, NoRepageAndForClockKept) {
   m.EvaluateAll(1900 * 1000);  // b: 600 s since 1300 s
   ASSERT_EQ(pages.size(), 1u);
   EXPECT_EQ(pages[0], "b");
-}
-
-TEST(Notifier, SlackPayloadIsSlackShaped) {
-  Alert a;
-  a.state = AlertState::kFiring;
-  a.labels = {{"alertname", "Down"}, {"instance", "a"}};
-  a.annotations = {{"summary", "a is down"}, {"description", std::string(9000, 'x')}};
-  NotifierOptions o;
-  o.channel = "#alerts";
-  std::string p = Notifier::SlackPayload(o, "Down", a);
-  EXPECT_NE(p.find("\"title\":\"[FIRING] Down\""), std::string::npos) << p;
-  EXPECT_NE(p.find("\"color\":\"danger\""), std::string::npos);
-  EXPECT_NE(p.find("\"channel\":\"#alerts\""), std::string::npos);
-  EXPECT_NE(p.find("a is down"), std::string::npos);
-  EXPECT_NE(p.find("…"), std::string::npos);  // the long description was cut and marked
-  EXPECT_LT(p.size(), 8500u);
-  a.state = AlertState::kInactive;
-  EXPECT_NE(Notifier::SlackPayload(o, "Down", a).find("[RESOLVED] Down"), std::string::npos);
 }
 
 }  // namespace

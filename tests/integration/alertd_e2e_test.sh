@@ -68,12 +68,12 @@ alertd_pid=$LAST_PID
 unset SLACK_WEBHOOK_URL
 count() {  # messages whose title is $1
   local n=0
-  [[ -f $WORK/messages ]] && n=$(grep -cF "\"title\":\"$1\"" "$WORK/messages" || true)
+  [[ -f $WORK/messages ]] && n=$(grep -cF "\"title\":\"$1" "$WORK/messages" || true)
   echo "${n:-0}"
 }
 # Healthy for a few seconds: nothing is sent.
 sleep 4
-[[ $(count "[FIRING] ServiceHealthCheckFailed") == 0 ]] || fail "an alert fired while the service was up"
+[[ $(count "[FIRING:1] ServiceHealthCheckFailed") == 0 ]] || fail "an alert fired while the service was up"
 kill "$svc_pid"; wait "$svc_pid" 2>/dev/null || true
 saw_pending=no
 for _ in $(seq 100); do
@@ -84,9 +84,9 @@ for _ in $(seq 100); do
 done
 [[ $state == firing ]] || fail "the alert did not fire (state $state)"
 [[ $saw_pending == yes ]] || fail "the alert never showed as pending before firing"
-for _ in $(seq 50); do [[ $(count "[FIRING] ServiceHealthCheckFailed") -ge 1 ]] && break; sleep 0.2; done
+for _ in $(seq 50); do [[ $(count "[FIRING:1] ServiceHealthCheckFailed") -ge 1 ]] && break; sleep 0.2; done
 sleep 3  # more evaluations while firing must not send again
-[[ $(count "[FIRING] ServiceHealthCheckFailed") == 1 ]] || fail "want exactly one firing message, got $(count "[FIRING] ServiceHealthCheckFailed")"
+[[ $(count "[FIRING:1] ServiceHealthCheckFailed") == 1 ]] || fail "want exactly one firing message, got $(count "[FIRING:1] ServiceHealthCheckFailed")"
 grep -q "Health check of http://127.0.0.1:$svc_port/health fails" "$WORK/messages" || fail "message text: $(cat "$WORK/messages")"
 # alertd wrote ALERTS and ALERTS_FOR_STATE back into tocsin-tsdb (remote write), as Prometheus.
 for q in 'ALERTS{alertname="ServiceHealthCheckFailed",alertstate="firing"}' 'ALERTS_FOR_STATE{alertname="ServiceHealthCheckFailed"}'; do
@@ -106,12 +106,12 @@ for _ in $(seq 50); do
 done
 [[ $state == firing ]] || fail "after a restart the alert is $state, want firing (restored)"
 sleep 2
-[[ $(count "[FIRING] ServiceHealthCheckFailed") == 1 ]] || fail "the restart paged again"
+[[ $(count "[FIRING:1] ServiceHealthCheckFailed") == 1 ]] || fail "the restart paged again"
 start_service
 for _ in $(seq 100); do [[ $(count "[RESOLVED] ServiceHealthCheckFailed") -ge 1 ]] && break; sleep 0.2; done
 sleep 3
 [[ $(count "[RESOLVED] ServiceHealthCheckFailed") == 1 ]] || fail "want exactly one resolved message, got $(count "[RESOLVED] ServiceHealthCheckFailed")"
-[[ $(count "[FIRING] ServiceHealthCheckFailed") == 1 ]] || fail "fired again after resolving"
+[[ $(count "[FIRING:1] ServiceHealthCheckFailed") == 1 ]] || fail "fired again after resolving"
 # The webhook URL is a secret: in no log and no API answer.
 for f in "$WORK"/*.log; do ! grep -q "s3cr3tT0k3n" "$f" || fail "the webhook URL leaked into $(basename "$f")"; done
 for path in /api/v1/rules /api/v1/alerts /metrics; do

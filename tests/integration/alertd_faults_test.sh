@@ -74,8 +74,8 @@ import sys
 rows = [l.split(None, 2) for l in open(sys.argv[1])]
 steps = [(float(t), s, title.strip()) for t, s, title in rows]
 assert [s for _, s, _ in steps] == ["500", "429", "hang", "ok", "ok"], steps
-assert all(title == "[FIRING] First" for _, _, title in steps[:4]), steps
-assert steps[4][2] == "[FIRING] Second", steps  # in the order they fired, each once
+assert all(title == "[FIRING:1] First" for _, _, title in steps[:4]), steps
+assert steps[4][2] == "[FIRING:1] Second", steps  # in the order they fired, each once
 gap = lambda i: steps[i + 1][0] - steps[i][0]
 assert gap(0) >= 0.45, ("backoff after 500", gap(0))
 assert gap(1) >= 1.95, ("Retry-After: 2 after 429", gap(1))
@@ -89,17 +89,17 @@ cat >>"$WORK/rules.yml" <<'YAML'
 YAML
 echo "500 500 500 500 500 500 500 500 500 500" >"$WORK/plan"
 curl -fsS -X POST "http://127.0.0.1:$ap/-/reload" >/dev/null
-for _ in $(seq 100); do grep -q " 500 \[FIRING\] Third" "$WORK/requests" && break; sleep 0.1; done
-grep -q " 500 \[FIRING\] Third" "$WORK/requests" || fail "Third was not attempted"
+for _ in $(seq 100); do grep -q " 500 \[FIRING:1\] Third" "$WORK/requests" && break; sleep 0.1; done
+grep -q " 500 \[FIRING:1\] Third" "$WORK/requests" || fail "Third was not attempted"
 sleep 2  # several evaluations with ALERTS_FOR_STATE written back
 kill -9 "$alertd_pid"; wait "$alertd_pid" 2>/dev/null || true
 echo "ok" >"$WORK/plan"
 start_on_free_port ap alertd2 -/ready "$TOCSIN_ALERTD" --web.listen-address=127.0.0.1:PORT "${alertd_args[@]}"
-for _ in $(seq 100); do grep -q " ok \[FIRING\] Third" "$WORK/requests" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q " ok \[FIRING:1\] Third" "$WORK/requests" && break; sleep 0.1; done
 sleep 3
-n=$(grep -c " ok \[FIRING\] Third" "$WORK/requests" || true)
+n=$(grep -c " ok \[FIRING:1\] Third" "$WORK/requests" || true)
 [[ $n == 1 ]] || fail "after kill -9 and restart, Third was delivered $n times, want 1: $(cat "$WORK/requests")"
-[[ $(grep -c " ok \[FIRING\] First" "$WORK/requests") == 1 ]] || fail "the restart paged First again"
+[[ $(grep -c " ok \[FIRING:1\] First" "$WORK/requests") == 1 ]] || fail "the restart paged First again"
 recovered=$(curl -fsS "http://127.0.0.1:$ap/metrics" | awk '$1 == "tocsin_alertd_notifications_recovered" {print $2}')
 [[ $recovered == 1 ]] || fail "recovered notifications: $recovered, want 1"
 # 3. The datasource goes away for 10 rounds: nothing resolves.
