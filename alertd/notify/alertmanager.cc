@@ -9,6 +9,12 @@
 
 namespace tocsin::alertd {
 
+std::string GeneratorUrl(const std::string& external_url, const std::string& expr) {
+  std::string base = external_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/graph?g0.expr=" + http::PercentEncode(expr) + "&g0.tab=1";
+}
+
 AlertmanagerSender::AlertmanagerSender(AlertmanagerOptions options) : options_(std::move(options)) {
   thread_ = std::thread([this] { Run(); });
 }
@@ -32,9 +38,7 @@ std::string AlertmanagerSender::AlertJson(const AlertmanagerOptions& o, const Ru
   j["startsAt"] = FormatRfc3339Millis(a.fired_at ? a.fired_at : a.active_at);
   j["endsAt"] =
       FormatRfc3339Millis(a.state == AlertState::kInactive ? a.resolved_at : a.valid_until);
-  std::string base = o.external_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  j["generatorURL"] = base + "/graph?g0.expr=" + http::PercentEncode(rule.expr) + "&g0.tab=1";
+  j["generatorURL"] = GeneratorUrl(o.external_url, rule.expr);
   return j.dump();
 }
 

@@ -22,6 +22,9 @@
 
 namespace tocsin::alertd {
 
+// The link back to the rule's expression, as Prometheus builds it: <external>/graph?g0.expr=...
+std::string GeneratorUrl(const std::string& external_url, const std::string& expr);
+
 struct AlertmanagerOptions {
   std::vector<std::string> urls;                       // base URLs, e.g. http://127.0.0.1:9093
   std::string external_url;                            // for generatorURL

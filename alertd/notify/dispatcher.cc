@@ -9,10 +9,10 @@
 #include <cstdio>
 #include <random>
 
+#include "alertd/notify/alertmanager.h"
 #include "common/base/file.h"
 #include "common/base/log.h"
 #include "common/base/strings.h"
-#include "common/http/message.h"
 
 namespace tocsin::alertd {
 namespace {
@@ -86,6 +86,16 @@ std::string Render(const std::shared_ptr<const Template>& t, const NotificationD
     return fallback;
   }
   return out;
+}
+
+// The group of an alert on a route: the route's path and the alert's group_by labels.
+std::string GroupKey(const Route& route, const std::string& path, const StrMap& labels,
+                     StrMap* group_labels) {
+  for (const auto& [k, v] : labels)
+    if (route.group_by_all ||
+        std::find(route.group_by.begin(), route.group_by.end(), k) != route.group_by.end())
+      (*group_labels)[k] = v;
+  return path + "|" + Fingerprint(*group_labels);
 }
 
 bool WriteAtomically(const std::string& path, const std::string& data) {
@@ -184,10 +194,13 @@ int64_t Dispatcher::Now() const {
 
 void Dispatcher::SetConfig(NotifyConfig config) {
   std::map<std::string, std::string> urls;
-  for (const Receiver& r : config.receivers)
+  std::vector<std::string> names;
+  for (const Receiver& r : config.receivers) {
+    names.push_back(r.name);
     for (size_t i = 0; i < r.slack.size(); ++i)
       urls[r.name + "/" + std::to_string(i)] = r.slack[i].api_url;
-  notifier_->SetSlackUrls(std::move(urls));
+  }
+  notifier_->SetSlackUrls(std::move(urls), names);
   std::lock_guard<std::mutex> lock(mu_);
   config_ = std::move(config);
   // Groups point into the old route tree: re-route their alerts into the new one.
@@ -200,11 +213,7 @@ void Dispatcher::SetConfig(NotifyConfig config) {
       Match(config_.route, "0", a.labels, &routes);
       for (const auto& [route, path] : routes) {
         StrMap gl;
-        for (const auto& [k, v] : a.labels)
-          if (route->group_by_all ||
-              std::find(route->group_by.begin(), route->group_by.end(), k) != route->group_by.end())
-            gl[k] = v;
-        std::string gkey = path + "|" + Fingerprint(gl);
+        std::string gkey = GroupKey(*route, path, a.labels, &gl);
         auto [it, fresh] = groups_.try_emplace(gkey);
         Group& ng = it->second;
         if (fresh) {
@@ -236,8 +245,6 @@ void Dispatcher::Match(const alertd::Route& r, const std::string& path, const St
 void Dispatcher::Add(const Rule& rule, const std::vector<Alert>& alerts) {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t now = Now();
-  std::string base = options_.external_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
   for (const Alert& a : alerts) {
     StoredAlert s;
     s.labels = a.labels;
@@ -245,17 +252,13 @@ void Dispatcher::Add(const Rule& rule, const std::vector<Alert>& alerts) {
     s.starts_at = a.fired_at ? a.fired_at : a.active_at;
     s.resolved = a.state == AlertState::kInactive;
     s.ends_at = s.resolved ? a.resolved_at : a.valid_until;
-    s.generator_url = base + "/graph?g0.expr=" + http::PercentEncode(rule.expr) + "&g0.tab=1";
+    s.generator_url = GeneratorUrl(options_.external_url, rule.expr);
     std::string fp = Fingerprint(s.labels);
     std::vector<std::pair<const alertd::Route*, std::string>> routes;
     Match(config_.route, "0", s.labels, &routes);
     for (const auto& [route, path] : routes) {
       StrMap gl;
-      for (const auto& [k, v] : s.labels)
-        if (route->group_by_all ||
-            std::find(route->group_by.begin(), route->group_by.end(), k) != route->group_by.end())
-          gl[k] = v;
-      std::string key = path + "|" + Fingerprint(gl);
+      std::string key = GroupKey(*route, path, s.labels, &gl);
       auto [it, fresh] = groups_.try_emplace(key);
       Group& g = it->second;
       if (fresh) {

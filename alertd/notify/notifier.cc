@@ -126,8 +126,12 @@ Notifier::~Notifier() {
   if (log_fd_ >= 0) ::close(log_fd_);
 }
 
-void Notifier::SetSlackUrls(std::map<std::string, std::string> urls) {
+void Notifier::SetSlackUrls(std::map<std::string, std::string> urls,
+                            const std::vector<std::string>& receivers) {
   std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& r : receivers) by_receiver_.try_emplace({r, "log"});
+  for (const auto& [key, url] : urls)
+    by_receiver_.try_emplace({key.substr(0, key.rfind('/')), "slack"});
   urls_ = std::move(urls);
 }
 

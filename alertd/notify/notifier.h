@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/base/status.h"
 
@@ -52,8 +53,10 @@ class Notifier {
   explicit Notifier(NotifierOptions options, Status* status = nullptr);
   ~Notifier();  // delivers what is queued, then stops
 
-  // Webhook URLs by "receiver/index" (secrets); replaced on reload.
-  void SetSlackUrls(std::map<std::string, std::string> urls);
+  // Webhook URLs by "receiver/index" (secrets); replaced on reload. Every receiver named
+  // (and each with a URL as "slack") gets its counters at 0 from now on.
+  void SetSlackUrls(std::map<std::string, std::string> urls,
+                    const std::vector<std::string>& receivers = {});
   void Enqueue(Message m);
   NotifierStats Stats() const;
 

@@ -248,35 +248,11 @@ class Reader {
 
 // ---- Printing as promtool prints ----
 
-// Go's strconv.Quote for the label values these files hold.
-std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string LabelsString(const StrMap& m) {
   std::string out = "{";
   for (const auto& [k, v] : m) {
     if (out.size() > 1) out += ", ";
-    out += k + "=" + Quote(v);
+    out += k + "=" + GoQuote(v);
   }
   return out + "}";
 }
@@ -513,7 +489,7 @@ std::vector<std::string> RunGroup(const TestFile& f, const TestGroup& tg,
     std::vector<Sample> got, exp;
     st = ds.Eval(c.expr, c.eval_ms, &got);
     if (!st.ok()) {
-      errs.push_back("    expr: " + Quote(c.expr) + ", time: " + when +
+      errs.push_back("    expr: " + GoQuote(c.expr) + ", time: " + when +
                      ", err: " + std::string(st.message()));
       continue;
     }
@@ -523,8 +499,8 @@ std::vector<std::string> RunGroup(const TestFile& f, const TestGroup& tg,
       // No labels at all: a sample without labels (a scalar or an aggregation of everything).
       st = TrimSpace(e.labels).empty() ? Status::Ok() : promql::ParseSeriesLabels(e.labels, &ls);
       if (!st.ok()) {
-        errs.push_back("    expr: " + Quote(c.expr) + ", time: " + when + ", err: labels " +
-                       Quote(e.labels) + ": " + std::string(st.message()));
+        errs.push_back("    expr: " + GoQuote(c.expr) + ", time: " + when + ", err: labels " +
+                       GoQuote(e.labels) + ": " + std::string(st.message()));
         bad = true;
         break;
       }
@@ -538,7 +514,7 @@ std::vector<std::string> RunGroup(const TestFile& f, const TestGroup& tg,
     for (size_t i = 0; same && i < got.size(); ++i)
       same = got[i].labels == exp[i].labels && got[i].value == exp[i].value;
     if (!same)
-      errs.push_back("    expr: " + Quote(c.expr) + ", time: " + when + ",\n        exp: " +
+      errs.push_back("    expr: " + GoQuote(c.expr) + ", time: " + when + ",\n        exp: " +
                      SamplesString(exp) + "\n        got: " + SamplesString(got));
   }
   return errs;

@@ -32,6 +32,9 @@ bool EndsWith(std::string_view s, std::string_view suffix);
 std::string ToLower(std::string_view s);
 // Unix milliseconds as RFC 3339 in UTC with milliseconds: "2026-11-22T04:13:59.418Z".
 std::string FormatRfc3339Millis(int64_t ms);
+// Go's strconv.Quote for label values and PromQL strings: quotes, backslashes and control
+// characters escaped.
+std::string GoQuote(std::string_view s);
 // Parses an RFC 3339 time ("2026-11-22T06:00:00Z", fractions and offsets allowed) into Unix
 // milliseconds.
 bool ParseRfc3339(std::string_view s, int64_t* out);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/base/strings.h"
 #include "common/expfmt/writer.h"
 #include "tsdb/promql/functions.h"
 
@@ -63,39 +64,6 @@ std::string Duration(int64_t ms) {
   return r;
 }
 
-// Go's strconv.Quote for the characters label values and strings hold.
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\x%02x", c);
-          out += b;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string Modifiers(const Node& n) {
   std::string s;
   switch (n.at.kind) {
@@ -139,7 +107,7 @@ std::string Selector(const Node& n) {
     static constexpr std::string_view kOps[] = {"=", "!=", "=~", "!~"};
     inner += m.name();
     inner += kOps[static_cast<int>(m.type())];
-    inner += Quote(m.value());
+    inner += GoQuote(m.value());
   }
   if (!inner.empty() || n.metric_name.empty()) s += "{" + inner + "}";
   return s;
@@ -182,7 +150,7 @@ std::string Node::String() const {
       return s;
     }
     case Kind::kString:
-      return Quote(str);
+      return GoQuote(str);
     case Kind::kVectorSelector:
       return Selector(*this) + Modifiers(*this);
     case Kind::kMatrixSelector:
