@@ -273,6 +273,15 @@ TEST(NotifyConfig, ErrorsNameFileLineAndKey) {
     EXPECT_NE(st.message().find(c.want), std::string_view::npos) << st.message();
     EXPECT_EQ(st.message().find("s3cr3t"), std::string_view::npos);  // never the webhook URL
   }
+  // Alertmanager's spelled-out defaults load as the defaults.
+  NotifyConfig am;
+  ASSERT_TRUE(ParseNotifyConfig(
+                  "route: {receiver: a}\nreceivers: [{name: a, slack_configs: "
+                  "[{api_url: 'http://h/x', title: '{{ template \"slack.default.title\" . }}', "
+                  "text: '{{ template \"slack.default.text\" . }}'}]}]\n",
+                  "alertmanager.yml", &am)
+                  .ok());
+  EXPECT_EQ(am.receivers[0].slack[0].title, nullptr);
   labels::Matcher m;
   ASSERT_TRUE(ParseMatcher("team != \"ops\"", &m).ok());
   EXPECT_EQ(m.type(), labels::Matcher::Type::kNotEqual);
