@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tocsin builds and tests with (as root, only what is missing),
 # and fetches the real peers (Prometheus, node_exporter, VictoriaMetrics, Alertmanager) unpacked into .cache/peers, never
-# installed as services. Usage: scripts/deps.sh [--peers]
+# installed as services. Usage: scripts/deps.sh [--peers] (--peers: also what the tests need)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS=(build-essential cmake ninja-build ccache clang libclang-rt-14-dev pkg-config git curl ca-certificates openssl
       libboost-dev libboost-program-options-dev libyaml-cpp-dev libcurl4-openssl-dev libre2-dev
       libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libdeflate-dev libsnappy-dev librocksdb-dev nlohmann-json3-dev python3 docker-compose)
+# For the tests only: the browser the web UI test drives (packages without services).
+[[ ${1:-} == --peers ]] && PKGS+=(chromium chromium-driver)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -23,6 +23,7 @@
 #include "common/base/log.h"
 #include "common/base/signals.h"
 #include "common/expfmt/writer.h"
+#include "common/http/client.h"
 #include "common/http/server.h"
 #include "tsdb/api/api_util.h"
 #include "tsdb/api/ingest_handlers.h"
@@ -33,6 +34,7 @@
 #include "tsdb/scrape/config.h"
 #include "tsdb/scrape/manager.h"
 #include "tsdb/storage/head.h"
+#include "tsdb/web/web_ui.h"
 
 using namespace tocsin;
 
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
   int64_t max_request_bytes = 64 << 20;
   int64_t samples_per_chunk = 240;
   std::string log_level = "info";
+  std::string alertd_url;
   std::chrono::milliseconds retention_time = std::chrono::hours(24 * 15);
   std::string retention_size = "0";
   std::chrono::milliseconds checkpoint_interval = std::chrono::minutes(10);
@@ -108,6 +111,9 @@ int main(int argc, char** argv) {
             "Samples per chunk before it is closed and re-encoded.");
   flags.String("log.level", &log_level,
                "Only log messages with the given severity or above: debug, info, warn, error.");
+  flags.String("alertd.url", &alertd_url,
+               "tocsin-alertd to ask for /api/v1/rules and /api/v1/alerts (the page's Alerts tab, "
+               "Grafana's alert state), e.g. http://127.0.0.1:8880. Empty: none.");
   if (int rc = flags.ParseCommandLine(argc, argv, kVersion); rc >= 0) return rc;
   log::Level level;
   uint64_t retention_bytes = 0, checkpoint_wal_bytes = 0;
@@ -334,6 +340,28 @@ int main(int argc, char** argv) {
     return http::Response::Text(200, "");
   });
   metadata.Register(&server.router());
+  // Rules and alerts live in tocsin-alertd: answered from there when it is configured, else
+  // empty, as a Prometheus without rules answers.
+  for (const char* path : {"/api/v1/rules", "/api/v1/alerts"}) {
+    std::string p = path;
+    server.router().Handle(p, [&, p](const http::Request&) {
+      if (alertd_url.empty())
+        return tsdb::api::ApiSuccess(p == "/api/v1/rules" ? R"({"groups":[]})" : R"({"alerts":[]})");
+      http::ClientRequest req;
+      req.url = alertd_url + p;
+      req.timeout = std::chrono::seconds(10);
+      http::ClientResponse resp;
+      Status fst = http::Fetch(req, &resp);
+      if (!fst.ok() || resp.status != 200)
+        return tsdb::api::ApiError(503, "unavailable",
+                             "tocsin-alertd at --alertd.url did not answer: " +
+                                 (fst.ok() ? "HTTP " + std::to_string(resp.status)
+                                           : fst.ToString()));
+      http::Response r = http::Response::Json(200, std::move(resp.body));
+      return r;
+    });
+  }
+  tsdb::web::RegisterWebUi(&server.router());
   server.router().HandleHealth();
   st = server.Start();
   if (!st.ok()) {
