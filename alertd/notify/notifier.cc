@@ -150,8 +150,10 @@ NotifierStats Notifier::Stats() const {
 
 Notifier::Outcome Notifier::Deliver(const Item& item) {
   const Message& m = item.m;
-  log::Info("Alert notification", {{"receiver", m.receiver}, {"notification", m.log_line}});
-  if (!options_.log_file.empty()) {
+  // One log line per notification (a receiver's further Slack configs carry none).
+  if (!m.log_line.empty())
+    log::Info("Alert notification", {{"receiver", m.receiver}, {"notification", m.log_line}});
+  if (!m.log_line.empty() && !options_.log_file.empty()) {
     if (FILE* f = std::fopen(options_.log_file.c_str(), "a")) {
       std::fprintf(f, "receiver=%s %s\n", m.receiver.c_str(), m.log_line.c_str());
       std::fclose(f);
