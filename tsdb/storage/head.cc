@@ -42,6 +42,9 @@ struct Head::MemSeries {
   bool has_samples = false;    // GUARDED_BY(mu)
   TimestampMs last_t = 0;      // GUARDED_BY(mu)
   uint64_t last_v = 0;         // GUARDED_BY(mu): bits of the newest value
+  // The database may hold chunks of it: one was stored, or it was loaded from the database.
+  // A query skips the database lookup for series without (most fresh series).
+  bool in_db = false;  // GUARDED_BY(mu)
 };
 
 namespace {
@@ -228,6 +231,18 @@ Status Head::Open(HeadOptions options, std::unique_ptr<Head>* out) {
   return Status::Ok();
 }
 
+// Every series known at start (from the index or the WAL) may have chunks in the database:
+// they were stored before the restart.
+void Head::MarkAllInDb() {
+  if (!db_) return;
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  for (MemSeries* s : series_) {
+    if (s == nullptr) continue;
+    std::lock_guard<std::mutex> slock(s->mu);
+    s->in_db = true;
+  }
+}
+
 Status Head::Load() {
   uint32_t wal_start = 0;
   if (!options_.db_dir.empty()) {
@@ -272,7 +287,10 @@ Status Head::Load() {
     });
     TOCSIN_RETURN_IF_ERROR(st.WithContext("loading the series index from " + options_.db_dir));
   }
-  if (options_.wal_dir.empty()) return Status::Ok();
+  if (options_.wal_dir.empty()) {
+    MarkAllInDb();
+    return Status::Ok();
+  }
   // Replay through an ordinary appender (no WAL attached yet): the same checks accept the
   // same samples they accepted the first time. Samples already in the loaded checkpoint come
   // again and are skipped as identical or older.
@@ -339,6 +357,7 @@ Status Head::Load() {
       &torn_);
   TOCSIN_RETURN_IF_ERROR(st.WithContext("replaying the write-ahead log"));
   replayed_ = replayed;
+  MarkAllInDb();
   // Samples the checkpoint already held came again and were refused: not the writers' doing.
   for (auto& r : rejected_) r.store(0);
   return Wal::Open(options_.wal_dir, options_.wal, &wal_);
@@ -436,6 +455,7 @@ void Head::CloseChunk(MemSeries* s) {
   // Written under the series' lock, so a checkpoint sees the samples either in the open chunk
   // or in the database, never in neither.
   bool stored = db_ && db_->PutChunk(s->id, ts.front(), ts.back(), *bytes).ok();
+  if (stored) s->in_db = true;
   if (db_ && !stored) chunk_write_failures_.fetch_add(1, std::memory_order_relaxed);
   if (!stored) s->closed.push_back({ts.front(), ts.back(), std::move(bytes)});
   s->open.clear();
@@ -778,6 +798,7 @@ class VectorSeriesSet : public SeriesSet {
     labels::Labels labels;
     uint32_t id = 0;
     std::vector<std::shared_ptr<const std::string>> chunks;
+    bool read_db = false;  // the database may hold chunks of it in range
   };
   VectorSeriesSet(std::vector<Entry> entries, TimestampMs mint, TimestampMs maxt)
       : entries_(std::move(entries)), mint_(mint), maxt_(maxt) {}
@@ -819,8 +840,11 @@ class HeadQuerier : public Querier {
         if (s->appender.num_samples() > 0 && s->open_mint <= maxt && s->last_t >= mint) {
           e.chunks.push_back(std::make_shared<const std::string>(s->open));  // a snapshot
         }
-        // Only series that ever had a sample in range can have chunks in the database.
-        if (e.chunks.empty() && (!head_->db_ || !s->has_samples || s->last_t < mint)) continue;
+        // The database holds only chunks older than the open one: none can be in range when
+        // the series never stored one, or when the open chunk starts at or before mint.
+        e.read_db = head_->db_ && s->in_db && s->has_samples && s->last_t >= mint &&
+                    !(s->appender.num_samples() > 0 && s->open_mint <= mint);
+        if (e.chunks.empty() && !e.read_db) continue;
       }
       e.labels = s->labels;
       entries.push_back(std::move(e));
@@ -832,6 +856,7 @@ class HeadQuerier : public Querier {
       if (!reader_) reader_ = head_->db_->NewReader();
       std::vector<StoredChunk> stored;
       for (auto& e : entries) {
+        if (!e.read_db) continue;
         TOCSIN_RETURN_IF_ERROR(reader_->Read(e.id, mint, maxt, &stored));
         if (stored.empty()) continue;
         std::vector<std::shared_ptr<const std::string>> chunks;

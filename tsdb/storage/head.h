@@ -124,6 +124,7 @@ class Head : public Storage {
   void IndexLocked(MemSeries* s);   // REQUIRES: mu_ held exclusively
   void UnlinkLocked(MemSeries* s);  // REQUIRES: mu_ held exclusively
   Status Load();                    // from db_ and the WAL
+  void MarkAllInDb();
   // Ids of series satisfying every matcher, sorted. REQUIRES: mu_ held (shared).
   std::vector<uint32_t> Select(std::span<const labels::Matcher> matchers) const;
   void CloseChunk(MemSeries* s);  // REQUIRES: s->mu held
