@@ -39,17 +39,23 @@ start alertd "$TOCSIN_ALERTD" --web.listen-address=127.0.0.1:$ap --rules.file="$
 wait_http "http://127.0.0.1:$ap/-/ready"
 start_on_free_port dp chromedriver status chromedriver --port=PORT --allowed-ips=127.0.0.1
 python3 - "$dp" "$tp" "$ARTIFACTS/web-ui.png" <<'PY' || fail "browser checks failed"
-import base64, json, sys, time, urllib.request
+import base64, json, sys, time, urllib.error, urllib.request
 dp, tp, shot = sys.argv[1], sys.argv[2], sys.argv[3]
 base = "http://127.0.0.1:%s" % dp
 def call(method, path, body=None):
     req = urllib.request.Request(base + path, method=method,
                                  data=None if body is None else json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"})
-    return json.load(urllib.request.urlopen(req, timeout=60))["value"]
+    try:
+        return json.load(urllib.request.urlopen(req, timeout=60))["value"]
+    except urllib.error.HTTPError as e:
+        raise SystemExit("WebDriver %s %s: HTTP %d: %s" % (method, path, e.code, e.read()[:400]))
 caps = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
     "binary": "/usr/bin/chromium",
-    "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"]}}}}
+    # The DevTools pipe, not a port: in a chroot the port handshake fails ("unable to connect
+    # to renderer").
+    "args": ["--headless", "--remote-debugging-pipe", "--no-sandbox", "--disable-gpu",
+             "--disable-dev-shm-usage", "--window-size=1280,900"]}}}}
 sid = call("POST", "/session", caps)["sessionId"]
 s = "/session/" + sid
 def js(script):
