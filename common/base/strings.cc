@@ -207,6 +207,18 @@ std::string FormatRfc3339Millis(int64_t ms) {
   return buf;
 }
 
+void AppendGoFixed(std::string* out, double v) {
+  if (std::isnan(v)) {
+    *out += "NaN";
+  } else if (std::isinf(v)) {
+    *out += v > 0 ? "+Inf" : "-Inf";
+  } else {
+    char buf[400];
+    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+    out->append(buf, r.ptr);
+  }
+}
+
 std::string GoQuote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {

@@ -32,6 +32,10 @@ bool EndsWith(std::string_view s, std::string_view suffix);
 std::string ToLower(std::string_view s);
 // Unix milliseconds as RFC 3339 in UTC with milliseconds: "2026-11-22T04:13:59.418Z".
 std::string FormatRfc3339Millis(int64_t ms);
+// Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest fixed-point digits that read back as v
+// ("0.1", "1234567", "NaN", "+Inf"), as Prometheus prints sample values in its API and in
+// count_values labels.
+void AppendGoFixed(std::string* out, double v);
 // Go's strconv.Quote for label values and PromQL strings: quotes, backslashes and control
 // characters escaped.
 std::string GoQuote(std::string_view s);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/base/strings.h"
 #include "tsdb/api/api_util.h"
 #include "tsdb/promql/parser.h"
 
@@ -26,15 +27,7 @@ void AppendTimestamp(std::string* out, int64_t ms) {
 
 void AppendSampleValue(std::string* out, double v) {
   out->push_back('"');
-  if (std::isnan(v)) {
-    *out += "NaN";
-  } else if (std::isinf(v)) {
-    *out += v > 0 ? "+Inf" : "-Inf";
-  } else {
-    char buf[400];
-    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-    out->append(buf, r.ptr);
-  }
+  AppendGoFixed(out, v);
   out->push_back('"');
 }
 

@@ -11,6 +11,7 @@
 #include <span>
 #include <unordered_map>
 
+#include "common/base/strings.h"
 #include "common/expfmt/writer.h"
 #include "common/labels/regex_expand.h"
 #include "tsdb/promql/functions.h"
@@ -138,11 +139,9 @@ struct Mean {
 
 // strconv.FormatFloat(v, 'f', -1, 64): shortest digits, never an exponent.
 std::string FormatFixed(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[400];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-  return std::string(buf, r.ptr);
+  std::string s;
+  AppendGoFixed(&s, v);
+  return s;
 }
 
 class Evaluator {
