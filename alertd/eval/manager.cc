@@ -440,6 +440,7 @@ void Manager::SetGroups(std::vector<Group> groups) {
             rs.alerts = std::move(orule.alerts);
             rs.health = orule.health;
             rs.written = std::move(orule.written);
+            orule.written.clear();
           }
         }
       }
@@ -448,6 +449,17 @@ void Manager::SetGroups(std::vector<Group> groups) {
     g.rules.clear();
     gs.group = std::move(g);
     next.push_back(std::move(gs));
+  }
+  // Rules that are gone end their series (recorded results, ALERTS) with staleness markers, as
+  // Prometheus does when a reload removes a rule.
+  if (impl_->write) {
+    static const double kStale = std::bit_cast<double>(uint64_t{0x7ff0000000000002});
+    std::vector<OutputSeries> stale;
+    int64_t now = NowMs();
+    for (const auto& old : impl_->groups)
+      for (const auto& orule : old.rules)
+        for (const auto& [fp, ls] : orule.written) stale.push_back({ls, now, kStale});
+    if (!stale.empty()) impl_->write(stale);
   }
   impl_->groups = std::move(next);
   impl_->cv.notify_all();

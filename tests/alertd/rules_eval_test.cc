@@ -256,6 +256,20 @@ groups:
   // So does a recorded series the rule no longer returns.
   EXPECT_EQ(find("job:up:sum", "")->t, 180000);
   EXPECT_TRUE(std::isnan(find("job:up:sum", "")->v));
+  // A reload that removes the recording rule ends its series too; the kept rule's series stay.
+  ds.samples = {{{{"job", "x"}}, 0}};
+  m.EvaluateAll(240000);
+  ASSERT_FALSE(std::isnan(find("job:up:sum", "")->v));
+  written.clear();
+  std::vector<Group> fewer;
+  ASSERT_TRUE(ParseRules("groups:\n  - name: g\n    rules:\n      - alert: Down\n"
+                         "        expr: up == 0\n        for: 1m\n",
+                         "r.yml", &fewer)
+                  .ok());
+  m.SetGroups(std::move(fewer));
+  ASSERT_NE(find("job:up:sum", ""), nullptr);
+  EXPECT_TRUE(std::isnan(find("job:up:sum", "")->v));
+  EXPECT_EQ(find("ALERTS", ""), nullptr);  // Down was kept: its series go on
 }
 
 // After a restart, alerts come back from ALERTS_FOR_STATE/ALERTS: one that was firing is firing
