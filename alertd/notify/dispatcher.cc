@@ -207,25 +207,8 @@ void Dispatcher::SetConfig(NotifyConfig config) {
   std::map<std::string, Group> old;
   old.swap(groups_);
   int64_t now = Now();
-  for (auto& [key, g] : old) {
-    for (auto& [fp, a] : g.alerts) {
-      std::vector<std::pair<const alertd::Route*, std::string>> routes;
-      Match(config_.route, "0", a.labels, &routes);
-      for (const auto& [route, path] : routes) {
-        StrMap gl;
-        std::string gkey = GroupKey(*route, path, a.labels, &gl);
-        auto [it, fresh] = groups_.try_emplace(gkey);
-        Group& ng = it->second;
-        if (fresh) {
-          ng.key = gkey;
-          ng.labels = gl;
-          ng.next_flush = key == gkey ? g.next_flush : now + route->group_wait.count();
-        }
-        ng.route = route;
-        ng.alerts[fp] = a;
-      }
-    }
-  }
+  for (const auto& [key, g] : old)
+    for (const auto& [fp, a] : g.alerts) Place(fp, a, now, &g);
   cv_.notify_all();
 }
 
@@ -242,6 +225,31 @@ void Dispatcher::Match(const alertd::Route& r, const std::string& path, const St
   if (path == "0" && out->empty()) out->emplace_back(&r, path);
 }
 
+void Dispatcher::Place(const std::string& fp, const StoredAlert& s, int64_t now,
+                       const Group* from) {
+  std::vector<std::pair<const alertd::Route*, std::string>> routes;
+  Match(config_.route, "0", s.labels, &routes);
+  for (const auto& [route, path] : routes) {
+    StrMap gl;
+    std::string key = GroupKey(*route, path, s.labels, &gl);
+    auto [it, fresh] = groups_.try_emplace(key);
+    Group& g = it->second;
+    if (fresh) {
+      // A resolution for a group that no longer exists: nothing to say. (A reload rebuilds
+      // every group, so there it stays, to be told.)
+      if (s.resolved && from == nullptr) {
+        groups_.erase(it);
+        continue;
+      }
+      g.key = key;
+      g.labels = gl;
+      g.next_flush = from && from->key == key ? from->next_flush : now + route->group_wait.count();
+    }
+    g.route = route;
+    g.alerts[fp] = s;
+  }
+}
+
 void Dispatcher::Add(const Rule& rule, const std::vector<Alert>& alerts) {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t now = Now();
@@ -253,26 +261,7 @@ void Dispatcher::Add(const Rule& rule, const std::vector<Alert>& alerts) {
     s.resolved = a.state == AlertState::kInactive;
     s.ends_at = s.resolved ? a.resolved_at : a.valid_until;
     s.generator_url = GeneratorUrl(options_.external_url, rule.expr);
-    std::string fp = Fingerprint(s.labels);
-    std::vector<std::pair<const alertd::Route*, std::string>> routes;
-    Match(config_.route, "0", s.labels, &routes);
-    for (const auto& [route, path] : routes) {
-      StrMap gl;
-      std::string key = GroupKey(*route, path, s.labels, &gl);
-      auto [it, fresh] = groups_.try_emplace(key);
-      Group& g = it->second;
-      if (fresh) {
-        if (s.resolved) {  // a resolution for a group that no longer exists: nothing to say
-          groups_.erase(it);
-          continue;
-        }
-        g.key = key;
-        g.route = route;
-        g.labels = gl;
-        g.next_flush = now + route->group_wait.count();
-      }
-      g.alerts[fp] = s;
-    }
+    Place(Fingerprint(s.labels), s, now, nullptr);
   }
   cv_.notify_all();
 }

@@ -111,6 +111,10 @@ class Dispatcher {
   bool Silenced(const std::map<std::string, std::string>& labels, int64_t now) const;
   bool Inhibited(const std::string& fp, const std::map<std::string, std::string>& labels,
                  int64_t now) const;
+  // Puts an alert into the group of every route it matches, creating groups (flushed
+  // group_wait from now, or on the timer of `from`, the group it sat in before a reload, when
+  // the key is the same). REQUIRES: mu_ held.
+  void Place(const std::string& fp, const StoredAlert& s, int64_t now, const Group* from);
   void FlushGroup(Group& g, int64_t now);
   void SaveLog() const;
   void SaveSilences() const;
