@@ -11,18 +11,19 @@
 namespace tocsin::tsdb::api {
 
 void AppendTimestamp(std::string* out, int64_t ms) {
-  if (ms < 0) {
-    out->push_back('-');
-    ms = -ms;
+  // Seconds with up to three decimals, as Prometheus prints them (no allocation: hot path).
+  char buf[32];
+  char* p = buf;
+  uint64_t u = ms < 0 ? 0 - static_cast<uint64_t>(ms) : static_cast<uint64_t>(ms);
+  if (ms < 0) *p++ = '-';
+  p = std::to_chars(p, buf + sizeof buf, u / 1000).ptr;
+  if (unsigned frac = static_cast<unsigned>(u % 1000); frac != 0) {
+    *p++ = '.';
+    *p++ = static_cast<char>('0' + frac / 100);
+    *p++ = static_cast<char>('0' + frac / 10 % 10);
+    *p++ = static_cast<char>('0' + frac % 10);
   }
-  *out += std::to_string(ms / 1000);
-  int64_t frac = ms % 1000;
-  if (frac != 0) {
-    out->push_back('.');
-    if (frac < 100) out->push_back('0');
-    if (frac < 10) out->push_back('0');
-    *out += std::to_string(frac);
-  }
+  out->append(buf, p);
 }
 
 void AppendSampleValue(std::string* out, double v) {
@@ -175,6 +176,9 @@ http::Response QueryHandlers::Run(const http::Request& req, bool range) {
       break;
     case promql::ValueType::kMatrix:
     default:
+      size_t points = 0;
+      for (const auto& s : r.series) points += s.points.size();
+      data.reserve(points * 28 + r.series.size() * 160 + 64);  // avoids regrowing megabytes
       data = "{\"resultType\":\"matrix\",\"result\":[";
       for (size_t i = 0; i < r.series.size(); ++i) {
         if (i) data += ',';

@@ -10,6 +10,7 @@
 #include <map>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/base/strings.h"
 #include "common/expfmt/writer.h"
@@ -24,8 +25,10 @@ namespace {
 
 using labels::Labels;
 
+// Label sets inside one query are interned by the evaluator (Evaluator::Intern): equal sets
+// share one address, so steps compare, hash and copy a pointer instead of the label bytes.
 struct Elem {
-  Labels l;
+  const Labels* l;
   double v;
 };
 using Vec = std::vector<Elem>;
@@ -33,14 +36,12 @@ using Vec = std::vector<Elem>;
 // One series' samples inside a range window: a view of the loaded samples (matrix selectors)
 // or of the window's own points (subqueries). Not copyable: the view may point into `owned`.
 struct Window {
-  Labels l;                     // a subquery's series (matrix selectors: see src)
-  const Labels* src = nullptr;  // a matrix selector's loaded series, alive for the query
+  const Labels* l = nullptr;  // interned
   std::vector<Point> owned;
   std::span<const Point> points;
   Window() = default;
-  Window(Labels labels, std::span<const Point> view) : l(std::move(labels)), points(view) {}
-  Window(const Labels* source, std::span<const Point> view) : src(source), points(view) {}
-  const Labels& labels() const { return src ? *src : l; }
+  Window(const Labels* labels, std::span<const Point> view) : l(labels), points(view) {}
+  const Labels& labels() const { return *l; }
   Window(Window&&) = default;
   Window& operator=(Window&&) = default;
   Window(const Window&) = delete;
@@ -49,7 +50,7 @@ struct Window {
 using Mat = std::vector<Window>;
 
 struct Loaded {
-  Labels l;
+  const Labels* l;            // interned
   std::vector<Point> points;  // every sample, staleness markers included (instant selectors)
   std::vector<Point> live;    // without staleness markers (range windows)
 };
@@ -225,7 +226,7 @@ class Evaluator {
   Status Vector(const Node& n, int64_t ts, Vec* out) {
     out->clear();
     if (std::chrono::steady_clock::now() > deadline_)
-      return Status::Timeout("query timed out in expression evaluation");
+      return Status::Timeout("expression evaluation");
     switch (n.kind) {
       case Node::Kind::kVectorSelector:
         return Select(n, ts, out);
@@ -264,7 +265,7 @@ class Evaluator {
         auto last = std::upper_bound(first, s.live.end(), t,
                                      [](int64_t x, const Point& p) { return x < p.t; });
         if (first == last) continue;
-        out->emplace_back(&s.l, std::span<const Point>(&*first, static_cast<size_t>(last - first)));
+        out->emplace_back(s.l, std::span<const Point>(&*first, static_cast<size_t>(last - first)));
       }
       return Status::Ok();
     }
@@ -275,20 +276,20 @@ class Evaluator {
       // Steps at absolute multiples of the step, from the window's start (inclusive).
       int64_t first = step * (from / step);
       if (first < from) first += step;
-      std::unordered_map<std::string, size_t> index;
+      std::unordered_map<const Labels*, size_t> index;
       Vec v;
       for (int64_t s = first; s <= t; s += step) {
         TOCSIN_RETURN_IF_ERROR(Vector(*n.expr, s, &v));
         for (auto& e : v) {
-          auto [it, inserted] = index.try_emplace(e.l.bytes(), out->size());
+          auto [it, inserted] = index.try_emplace(e.l, out->size());
           if (inserted) out->emplace_back(e.l, std::span<const Point>());
           (*out)[it->second].owned.push_back({s, e.v});
         }
         if (n.expr->Type() == ValueType::kScalar) {
           double x;
           TOCSIN_RETURN_IF_ERROR(Scalar(*n.expr, s, &x));
-          auto [it, inserted] = index.try_emplace("", out->size());
-          if (inserted) out->emplace_back(Labels(), std::span<const Point>());
+          auto [it, inserted] = index.try_emplace(Intern(Labels()), out->size());
+          if (inserted) out->emplace_back(Intern(Labels()), std::span<const Point>());
           (*out)[it->second].owned.push_back({s, x});
         }
       }
@@ -301,24 +302,27 @@ class Evaluator {
 
   const std::vector<std::string>& warnings() const { return warnings_; }
 
+  // The query's one copy of a label set: equal sets get the same address, alive for the query.
+  const Labels* Intern(Labels l) { return &*interned_.insert(std::move(l)).first; }
   // DropName, remembered per label set: steps repeat the same series.
-  const Labels& Dropped(const Labels& l) {
-    auto it = dropped_.find(l.bytes());
-    if (it == dropped_.end()) it = dropped_.emplace(l.bytes(), DropName(l)).first;
-    return it->second;
-  }
-  // DropName of a loaded series, remembered by its address (no hashing of the labels).
-  const Labels& DroppedOf(const Labels* l) {
-    auto it = dropped_by_ptr_.find(l);
-    if (it == dropped_by_ptr_.end()) it = dropped_by_ptr_.emplace(l, DropName(*l)).first;
+  const Labels* Dropped(const Labels* l) {
+    auto it = dropped_.find(l);
+    if (it == dropped_.end()) it = dropped_.emplace(l, Intern(DropName(*l))).first;
     return it->second;
   }
   // Grouped, remembered per node and label set.
-  const Labels& GroupedCached(const Node& n, const Labels& l, const std::vector<std::string>& names,
+  const Labels* GroupedCached(const Node& n, const Labels* l, const std::vector<std::string>& names,
                               bool without) {
     auto& m = grouped_[&n];
-    auto it = m.find(l.bytes());
-    if (it == m.end()) it = m.emplace(l.bytes(), Grouped(l, names, without)).first;
+    auto it = m.find(l);
+    if (it == m.end()) it = m.emplace(l, Intern(Grouped(*l, names, without))).first;
+    return it->second;
+  }
+  // A binary operation's matching signature of a label set, remembered per node.
+  std::string_view SignatureCached(const Node& n, const Labels* l) {
+    auto& m = signatures_[&n];
+    auto it = m.find(l);
+    if (it == m.end()) it = m.emplace(l, Signature(*l, n.matching->labels, n.matching->on)).first;
     return it->second;
   }
 
@@ -344,8 +348,10 @@ class Evaluator {
     std::unique_ptr<tsdb::SeriesSet> set;
     TOCSIN_RETURN_IF_ERROR(q->Select(a, b, vs.matchers, &set));
     while (set->Next()) {
+      if (std::chrono::steady_clock::now() > deadline_)
+        return Status::Timeout("expression evaluation");
       Loaded s;
-      s.l = set->labels();
+      s.l = Intern(set->labels());
       auto it = set->Iterator();
       while (it->Next()) {
         s.points.push_back({it->t(), it->v()});
@@ -453,19 +459,19 @@ class Evaluator {
     TOCSIN_RETURN_IF_ERROR(Vector(*n.lhs, ts, &l));
     TOCSIN_RETURN_IF_ERROR(Vector(*n.rhs, ts, &r));
     const VectorMatching& m = *n.matching;
-    auto sig = [&](const Labels& x) { return Signature(x, m.labels, m.on); };
+    auto sig = [&](const Labels* x) { return SignatureCached(n, x); };
     if (n.op == BinaryOp::kAnd || n.op == BinaryOp::kUnless) {
-      std::unordered_map<std::string, bool> right;
-      for (const auto& e : r) right[sig(e.l)] = true;
+      std::unordered_set<std::string_view> right;
+      for (const auto& e : r) right.insert(sig(e.l));
       for (auto& e : l)
         if (right.count(sig(e.l)) == (n.op == BinaryOp::kAnd ? 1u : 0u))
           out->push_back(std::move(e));
       return Status::Ok();
     }
     if (n.op == BinaryOp::kOr) {
-      std::unordered_map<std::string, bool> left;
+      std::unordered_set<std::string_view> left;
       for (auto& e : l) {
-        left[sig(e.l)] = true;
+        left.insert(sig(e.l));
         out->push_back(e);
       }
       for (auto& e : r)
@@ -476,25 +482,25 @@ class Evaluator {
     bool right_one = m.card != VectorMatching::Card::kOneToMany;
     Vec& one = right_one ? r : l;
     Vec& many = right_one ? l : r;
-    std::unordered_map<std::string, size_t> ones;
+    std::unordered_map<std::string_view, size_t> ones;
     for (size_t i = 0; i < one.size(); ++i) {
       auto [it, inserted] = ones.try_emplace(sig(one[i].l), i);
       if (!inserted) {
         return Status::InvalidArgument(
             std::string("found duplicate series for the match group ") + "on the " +
             (right_one ? "right" : "left") + " hand-side of the operation: [" +
-            one[it->second].l.ToString() + ", " + one[i].l.ToString() +
+            one[it->second].l->ToString() + ", " + one[i].l->ToString() +
             "];many-to-many matching not allowed: matching labels must be unique on one side");
       }
     }
-    std::unordered_map<std::string, bool> matched_many;  // one-to-one: a signature used once
+    std::unordered_set<std::string_view> matched_many;  // one-to-one: a signature used once
     for (auto& e : many) {
-      std::string s = sig(e.l);
+      std::string_view s = sig(e.l);
       auto it = ones.find(s);
       if (it == ones.end()) continue;
       const Elem& o = one[it->second];
       if (m.card == VectorMatching::Card::kOneToOne) {
-        if (!matched_many.emplace(s, true).second) {
+        if (!matched_many.insert(s).second) {
           return Status::InvalidArgument(
               "multiple matches for labels: many-to-one matching must be explicit "
               "(group_left/group_right)");
@@ -514,32 +520,32 @@ class Evaluator {
       }
       // Result labels: the "many" side's (the left for one-to-one), trimmed to the matching
       // labels for one-to-one with on(), plus group_* include labels from the "one" side.
-      Labels res = e.l;
-      if (m.card == VectorMatching::Card::kOneToOne) {
-        if (m.on) {
-          auto p = Pairs(res);
-          std::erase_if(p, [&](const auto& kv) { return !Contains(m.labels, kv.first); });
-          res = Build(std::move(p));
-        } else {
-          auto p = Pairs(res);
-          std::erase_if(p, [&](const auto& kv) { return Contains(m.labels, kv.first); });
-          res = Build(std::move(p));
-        }
-      }
-      if (DropsName(n)) res = Dropped(res);
-      if (!m.include.empty()) {
-        for (const std::string& name : m.include)
-          res = SetLabel(res, name, std::string(o.l.Get(name)));
-      }
-      out->push_back({std::move(res), val});
+      out->push_back({ResultLabels(n, e.l, o.l), val});
     }
-    // The result must not hold one label set twice.
-    std::unordered_map<std::string, bool> seen;
-    for (const auto& e : *out) {
-      if (!seen.emplace(e.l.bytes(), true).second)
-        return Status::InvalidArgument("vector cannot contain metrics with the same labelset");
+    return CheckUnique(*out);
+  }
+
+  // A vector-vector operation's result labels: the "many" side's (the left for one-to-one),
+  // trimmed to the matching labels for one-to-one with on(), plus group_* include labels from
+  // the "one" side. Remembered per node and pair of label sets.
+  const Labels* ResultLabels(const Node& n, const Labels* many, const Labels* one) {
+    auto& cache = result_labels_[&n];
+    auto key = std::make_pair(many, one);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    const VectorMatching& m = *n.matching;
+    Labels res = *many;
+    if (m.card == VectorMatching::Card::kOneToOne) {
+      auto p = Pairs(res);
+      std::erase_if(p, [&](const auto& kv) { return Contains(m.labels, kv.first) != m.on; });
+      res = Build(std::move(p));
     }
-    return Status::Ok();
+    if (DropsName(n)) res = DropName(res);
+    for (const std::string& name : m.include)
+      res = SetLabel(res, name, std::string(one->Get(name)));
+    const Labels* r = Intern(std::move(res));
+    cache.emplace(key, r);
+    return r;
   }
 
   Status Aggregate(const Node& n, int64_t ts, Vec* out) {
@@ -557,30 +563,27 @@ class Evaluator {
       }
     }
     struct Group {
-      Labels l;
+      const Labels* l;
       std::vector<const Elem*> members;
     };
-    std::map<std::string, Group> groups;
-    std::vector<std::string> order;
+    std::unordered_map<const Labels*, size_t> index;
+    std::vector<Group> groups;  // in order of first appearance
     std::vector<std::string> grouping = n.grouping;
     Vec relabeled;
     if (n.agg == AggregateOp::kCountValues) {
       // The value becomes a label of each series before grouping, as in Prometheus.
-      for (const auto& e : in) relabeled.push_back({SetLabel(e.l, label, FormatFixed(e.v)), e.v});
+      for (const auto& e : in)
+        relabeled.push_back({Intern(SetLabel(*e.l, label, FormatFixed(e.v))), e.v});
       in.swap(relabeled);
       if (!n.without) grouping.push_back(label);
     }
     for (const auto& e : in) {
-      const Labels& g = GroupedCached(n, e.l, grouping, n.without);
-      auto [it, inserted] = groups.try_emplace(g.bytes());
-      if (inserted) {
-        it->second.l = g;
-        order.push_back(g.bytes());
-      }
-      it->second.members.push_back(&e);
+      const Labels* g = GroupedCached(n, e.l, grouping, n.without);
+      auto [it, inserted] = index.try_emplace(g, groups.size());
+      if (inserted) groups.push_back({g, {}});
+      groups[it->second].members.push_back(&e);
     }
-    for (const std::string& key : order) {
-      Group& g = groups[key];
+    for (Group& g : groups) {
       const auto& ms = g.members;
       switch (n.agg) {
         case AggregateOp::kSum: {
@@ -671,7 +674,7 @@ class Evaluator {
   Status Call(const Node& n, int64_t ts, Vec* out);
 
   // absent()'s labels: those of the selector's equality matchers (a name given twice: none).
-  static Labels AbsentLabels(const Node& arg) {
+  static Labels AbsentLabels(const Node& arg) {  // (interned by the caller)
     const Node* a = &arg;
     while (a->kind == Node::Kind::kParen) a = a->expr.get();
     if (a->kind == Node::Kind::kMatrixSelector) a = a->expr.get();
@@ -704,9 +707,9 @@ class Evaluator {
   }
 
   static Status CheckUnique(const Vec& v) {
-    std::unordered_map<std::string, bool> seen;
+    std::unordered_set<const Labels*> seen;
     for (const auto& e : v)
-      if (!seen.emplace(e.l.bytes(), true).second)
+      if (!seen.insert(e.l).second)
         return Status::InvalidArgument("vector cannot contain metrics with the same labelset");
     return Status::Ok();
   }
@@ -718,9 +721,21 @@ class Evaluator {
   int64_t start_, end_;
   std::chrono::steady_clock::time_point deadline_;
   std::unordered_map<const Node*, std::vector<Loaded>> loaded_;
-  std::unordered_map<std::string, Labels> dropped_;
-  std::unordered_map<const Labels*, Labels> dropped_by_ptr_;
-  std::unordered_map<const Node*, std::unordered_map<std::string, Labels>> grouped_;
+  struct LabelsHash {
+    size_t operator()(const Labels& l) const { return std::hash<std::string>()(l.bytes()); }
+  };
+  struct PairHash {
+    size_t operator()(const std::pair<const Labels*, const Labels*>& p) const {
+      return std::hash<const void*>()(p.first) * 31 + std::hash<const void*>()(p.second);
+    }
+  };
+  std::unordered_set<Labels, LabelsHash> interned_;  // node-based: addresses stay put
+  std::unordered_map<const Labels*, const Labels*> dropped_;
+  std::unordered_map<const Node*, std::unordered_map<const Labels*, const Labels*>> grouped_;
+  std::unordered_map<const Node*, std::unordered_map<const Labels*, std::string>> signatures_;
+  std::unordered_map<const Node*, std::unordered_map<std::pair<const Labels*, const Labels*>,
+                                                     const Labels*, PairHash>>
+      result_labels_;
   size_t samples_ = 0;
   std::vector<std::string> warnings_;
 };
@@ -864,7 +879,7 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
     }
     if (f == "absent_over_time") {
       if (m.empty()) {
-        out->push_back({AbsentLabels(*n.args[matrix_arg]), 1});
+        out->push_back({Intern(AbsentLabels(*n.args[matrix_arg])), 1});
       }
       return Status::Ok();
     }
@@ -920,7 +935,7 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
           if (better || std::isnan(v)) v = x.v;
         }
       } else if (f == "last_over_time") {
-        out->push_back({w.labels(), p.back().v});  // keeps the metric name
+        out->push_back({w.l, p.back().v});  // keeps the metric name
         continue;
       } else if (f == "present_over_time") {
         v = 1;
@@ -955,7 +970,7 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
       }
       if (!have)
         return Status::Unavailable("function \"" + std::string(f) + "\" is not implemented yet");
-      out->push_back({w.src ? DroppedOf(w.src) : Dropped(w.l), v});
+      out->push_back({Dropped(w.l), v});
     }
     return Status::Ok();
   }
@@ -963,13 +978,13 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
   if (f == "vector") {
     double v;
     TOCSIN_RETURN_IF_ERROR(scalar_arg(0, &v));
-    out->push_back({Labels(), v});
+    out->push_back({Intern(Labels()), v});
     return Status::Ok();
   }
   if (f == "absent") {
     Vec v;
     TOCSIN_RETURN_IF_ERROR(Vector(*n.args[0], ts, &v));
-    if (v.empty()) out->push_back({AbsentLabels(*n.args[0]), 1});
+    if (v.empty()) out->push_back({Intern(AbsentLabels(*n.args[0])), 1});
     return Status::Ok();
   }
   // Date functions: of the argument's values, or of the evaluation time without one.
@@ -979,7 +994,7 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
   bool date = std::find(kDate.begin(), kDate.end(), f) != kDate.end();
   Vec in;
   if (date && n.args.empty()) {
-    in.push_back({Labels(), static_cast<double>(ts) / 1000});
+    in.push_back({Intern(Labels()), static_cast<double>(ts) / 1000});
   } else if (!n.args.empty() && n.args[0]->Type() == ValueType::kVector) {
     TOCSIN_RETURN_IF_ERROR(Vector(*n.args[0], ts, &in));
   }
@@ -1049,9 +1064,9 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
     if (!expfmt::IsValidLabelName(dst))
       return Status::InvalidArgument("invalid destination label name in label_replace(): " + dst);
     for (auto& e : in) {
-      std::string value(e.l.Get(src));
+      std::string value(e.l->Get(src));
       std::string result;
-      if (ReplaceAnchored(re_text, value, repl, &result)) e.l = SetLabel(e.l, dst, result);
+      if (ReplaceAnchored(re_text, value, repl, &result)) e.l = Intern(SetLabel(*e.l, dst, result));
       out->push_back(std::move(e));
     }
     return CheckUnique(*out);
@@ -1064,9 +1079,9 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
       std::string joined;
       for (size_t i = 3; i < n.args.size(); ++i) {
         if (i > 3) joined += sep;
-        joined += e.l.Get(string_arg(i));
+        joined += e.l->Get(string_arg(i));
       }
-      e.l = SetLabel(e.l, dst, joined);
+      e.l = Intern(SetLabel(*e.l, dst, joined));
       out->push_back(std::move(e));
     }
     return CheckUnique(*out);
@@ -1076,11 +1091,11 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
     TOCSIN_RETURN_IF_ERROR(scalar_arg(0, &q));
     Vec v;
     TOCSIN_RETURN_IF_ERROR(Vector(*n.args[1], ts, &v));
-    std::map<std::string, std::pair<Labels, std::vector<std::pair<double, double>>>> groups;
-    std::vector<std::string> order;
-    std::unordered_map<std::string, bool> seen_series;
+    std::unordered_map<const Labels*, size_t> index;
+    std::vector<std::pair<const Labels*, std::vector<std::pair<double, double>>>> groups;
+    std::unordered_set<const Labels*> seen_series;
     for (auto& e : v) {
-      std::string_view le = e.l.Get("le");
+      std::string_view le = e.l->Get("le");
       double bound;
       if (le.empty()) continue;
       std::string les(le);
@@ -1090,24 +1105,16 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
         bound = std::numeric_limits<double>::infinity();
       else if (endp == les.c_str())
         continue;
-      auto p = Pairs(e.l);
-      std::erase_if(
-          p, [](const auto& kv) { return kv.first == "le" || kv.first == labels::kMetricName; });
-      Labels g = Build(std::move(p));
-      auto [it, inserted] = groups.try_emplace(g.bytes());
-      if (inserted) {
-        it->second.first = g;
-        order.push_back(g.bytes());
-      }
+      static const std::vector<std::string> kLe = {"le"};
+      const Labels* g = GroupedCached(n, e.l, kLe, true);
+      auto [it, inserted] = index.try_emplace(g, groups.size());
+      if (inserted) groups.emplace_back(g, std::vector<std::pair<double, double>>());
       // Two histograms that differ only in their name collide once it is dropped.
-      if (!seen_series.emplace(Dropped(e.l).bytes(), true).second)
+      if (!seen_series.insert(Dropped(e.l)).second)
         return Status::InvalidArgument("vector cannot contain metrics with the same labelset");
-      it->second.second.emplace_back(bound, e.v);
+      groups[it->second].second.emplace_back(bound, e.v);
     }
-    for (const auto& key : order) {
-      auto& [l, b] = groups[key];
-      out->push_back({l, BucketQuantile(q, b)});
-    }
+    for (auto& [l, b] : groups) out->push_back({l, BucketQuantile(q, b)});
     return Status::Ok();
   }
   if (f == "histogram_count" || f == "histogram_sum" || f == "histogram_fraction") {
@@ -1223,7 +1230,7 @@ Status Run(const EngineOptions& o, tsdb::Storage* storage, const Node& expr, int
               [](const auto& a, const auto& b) { return a.labels < b.labels; });
     return Status::Ok();
   }
-  std::unordered_map<std::string, size_t> index;
+  std::unordered_map<const Labels*, size_t> index;
   size_t produced = 0;
   for (int64_t t = start; t <= end; t += (instant ? 1 : step)) {
     if (type == ValueType::kScalar) {
@@ -1234,9 +1241,9 @@ Status Run(const EngineOptions& o, tsdb::Storage* storage, const Node& expr, int
       Vec v;
       TOCSIN_RETURN_IF_ERROR(ev.Vector(expr, t, &v));
       for (auto& e : v) {
-        auto [it, inserted] = index.try_emplace(e.l.bytes(), out->series.size());
+        auto [it, inserted] = index.try_emplace(e.l, out->series.size());
         if (inserted) {
-          out->series.push_back({e.l, {}});
+          out->series.push_back({*e.l, {}});
         } else if (instant || (!out->series[it->second].points.empty() &&
                                out->series[it->second].points.back().t == t)) {
           return Status::InvalidArgument("vector cannot contain metrics with the same labelset");
