@@ -280,27 +280,37 @@ int main(int argc, char** argv) {
   };
 
   web.max_body_bytes = static_cast<size_t>(max_request_bytes);
-  web.worker_threads = 2;
+  // A thread for each query that may run at once (as Prometheus gives each its goroutine), so a
+  // light query shares the CPU with slow ones instead of queueing behind them, plus two for
+  // pages and metadata; ingestion, /metrics and health have a thread of their own, so that
+  // queries never hold up a writer.
+  web.worker_threads = static_cast<int>(std::min<int64_t>(max_concurrency, 64)) + 2;
+  web.priority_threads = 1;
   http::Server server(web);
   if (remote_write_receiver) {
-    server.router().Handle("/api/v1/write",
-                           [&](const http::Request& r) { return ingest.Write(r); });
+    server.router().Handle(
+        "/api/v1/write", [&](const http::Request& r) { return ingest.Write(r); },
+        http::Router::Lane::kPriority);
   }
-  server.router().Handle("/api/v1/import/prometheus",
-                         [&](const http::Request& r) { return ingest.Import(r); });
-  server.router().Handle("/metrics", [&](const http::Request& r) {
-    http::Response resp = ingest.Metrics(r);
-    scrape_api.WriteMetrics(&resp.body);
-    senders.WriteMetrics(&resp.body);
-    expfmt::Writer w(&resp.body);
-    w.Single("tocsin_tsdb_queries_total", "PromQL queries evaluated.", expfmt::MetricType::kCounter,
-             static_cast<double>(query_api.queries()));
-    w.Single("tocsin_tsdb_query_failures_total", "PromQL queries that failed.",
-             expfmt::MetricType::kCounter, static_cast<double>(query_api.failures()));
-    w.Single("tocsin_tsdb_query_seconds_total", "Seconds spent evaluating PromQL queries.",
-             expfmt::MetricType::kCounter, query_api.seconds());
-    return resp;
-  });
+  server.router().Handle(
+      "/api/v1/import/prometheus", [&](const http::Request& r) { return ingest.Import(r); },
+      http::Router::Lane::kPriority);
+  server.router().Handle(
+      "/metrics",
+      [&](const http::Request& r) {
+        http::Response resp = ingest.Metrics(r);
+        scrape_api.WriteMetrics(&resp.body);
+        senders.WriteMetrics(&resp.body);
+        expfmt::Writer w(&resp.body);
+        w.Single("tocsin_tsdb_queries_total", "PromQL queries evaluated.",
+                 expfmt::MetricType::kCounter, static_cast<double>(query_api.queries()));
+        w.Single("tocsin_tsdb_query_failures_total", "PromQL queries that failed.",
+                 expfmt::MetricType::kCounter, static_cast<double>(query_api.failures()));
+        w.Single("tocsin_tsdb_query_seconds_total", "Seconds spent evaluating PromQL queries.",
+                 expfmt::MetricType::kCounter, query_api.seconds());
+        return resp;
+      },
+      http::Router::Lane::kPriority);
   server.router().Handle("/api/v1/query",
                          [&](const http::Request& r) { return query_api.Query(r); });
   server.router().Handle("/api/v1/query_range",
@@ -346,17 +356,18 @@ int main(int argc, char** argv) {
     std::string p = path;
     server.router().Handle(p, [&, p](const http::Request&) {
       if (alertd_url.empty())
-        return tsdb::api::ApiSuccess(p == "/api/v1/rules" ? R"({"groups":[]})" : R"({"alerts":[]})");
+        return tsdb::api::ApiSuccess(p == "/api/v1/rules" ? R"({"groups":[]})"
+                                                          : R"({"alerts":[]})");
       http::ClientRequest req;
       req.url = alertd_url + p;
       req.timeout = std::chrono::seconds(10);
       http::ClientResponse resp;
       Status fst = http::Fetch(req, &resp);
       if (!fst.ok() || resp.status != 200)
-        return tsdb::api::ApiError(503, "unavailable",
-                             "tocsin-alertd at --alertd.url did not answer: " +
-                                 (fst.ok() ? "HTTP " + std::to_string(resp.status)
-                                           : fst.ToString()));
+        return tsdb::api::ApiError(
+            503, "unavailable",
+            "tocsin-alertd at --alertd.url did not answer: " +
+                (fst.ok() ? "HTTP " + std::to_string(resp.status) : fst.ToString()));
       http::Response r = http::Response::Json(200, std::move(resp.body));
       return r;
     });

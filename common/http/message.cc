@@ -126,29 +126,38 @@ bool ParseQuery(std::string_view query, HeaderList* out) {
 
 // ---- Router ----
 
-void Router::Handle(std::string path, Handler h) {
-  exact_.emplace_back(std::move(path), std::move(h));
+void Router::Handle(std::string path, Handler h, Lane lane) {
+  exact_.push_back({std::move(path), std::move(h), lane});
 }
 
 void Router::HandlePrefix(std::string prefix, Handler h) {
-  prefix_.emplace_back(std::move(prefix), std::move(h));
+  prefix_.push_back({std::move(prefix), std::move(h), Lane::kDefault});
 }
 
 void Router::HandleHealth() {
-  Handle("/-/healthy", [](const Request&) { return Response::Text(200, "Healthy.\n"); });
-  Handle("/-/ready", [](const Request&) { return Response::Text(200, "Ready.\n"); });
+  Handle(
+      "/-/healthy", [](const Request&) { return Response::Text(200, "Healthy.\n"); },
+      Lane::kPriority);
+  Handle(
+      "/-/ready", [](const Request&) { return Response::Text(200, "Ready.\n"); }, Lane::kPriority);
+}
+
+Router::Lane Router::LaneOf(std::string_view path) const {
+  for (const Route& r : exact_)
+    if (r.path == path) return r.lane;
+  return Lane::kDefault;
 }
 
 Response Router::Dispatch(const Request& req) const {
-  for (const auto& [p, h] : exact_) {
-    if (p == req.path) return h(req);
+  for (const Route& r : exact_) {
+    if (r.path == req.path) return r.handler(req);
   }
   const Handler* best = nullptr;
   size_t best_len = 0;
-  for (const auto& [p, h] : prefix_) {
-    if (StartsWith(req.path, p) && p.size() >= best_len) {
-      best = &h;
-      best_len = p.size();
+  for (const Route& r : prefix_) {
+    if (StartsWith(req.path, r.path) && r.path.size() >= best_len) {
+      best = &r.handler;
+      best_len = r.path.size();
     }
   }
   if (best) return (*best)(req);

@@ -66,15 +66,26 @@ std::string PercentEncode(std::string_view in);
 // Maps paths to handlers: exact paths first, then the longest registered prefix, else 404.
 class Router {
  public:
-  void Handle(std::string path, Handler h);
+  // Where a handler runs: kPriority handlers (ingestion, health, self-metrics) have worker
+  // threads of their own, so that slow queries occupying the others never hold them up.
+  enum class Lane { kDefault, kPriority };
+
+  void Handle(std::string path, Handler h, Lane lane = Lane::kDefault);
   void HandlePrefix(std::string prefix, Handler h);
   Response Dispatch(const Request& req) const;
-  // /-/healthy and /-/ready answering 200, as every Prometheus component does.
+  // The lane of the handler that would serve this path (kDefault for prefixes and 404s).
+  Lane LaneOf(std::string_view path) const;
+  // /-/healthy and /-/ready answering 200, as every Prometheus component does (kPriority).
   void HandleHealth();
 
  private:
-  std::vector<std::pair<std::string, Handler>> exact_;
-  std::vector<std::pair<std::string, Handler>> prefix_;
+  struct Route {
+    std::string path;
+    Handler handler;
+    Lane lane = Lane::kDefault;
+  };
+  std::vector<Route> exact_;
+  std::vector<Route> prefix_;
 };
 
 }  // namespace tocsin::http

@@ -32,6 +32,7 @@ struct Server::Impl {
   explicit Impl(ServerOptions o, const Router* r)
       : opts(std::move(o)),
         router(r),
+        priority_workers(static_cast<size_t>(std::max(1, opts.priority_threads))),
         workers(static_cast<size_t>(std::max(1, opts.worker_threads))) {}
 
   ServerOptions opts;
@@ -44,8 +45,15 @@ struct Server::Impl {
   int port = 0;
   std::mutex mu;
   std::condition_variable idle_cv;
-  // Declared last so it is destroyed (joined) first, before the io_context its jobs post to.
+  // Declared last so they are destroyed (joined) first, before the io_context their jobs post
+  // to. Priority handlers (ingestion, health) run on threads of their own.
+  net::thread_pool priority_workers;
   net::thread_pool workers;
+  net::thread_pool& PoolFor(std::string_view path) {
+    return opts.priority_threads > 0 && router->LaneOf(path) == Router::Lane::kPriority
+               ? priority_workers
+               : workers;
+  }
 
   void Accept();
   void HandlerDone() {
@@ -127,7 +135,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                 "), try again later.\n");
     }
     bool gzip = AcceptsGzip(req->Header("accept-encoding"));
-    net::post(srv_->workers, [self = shared_from_this(), req, gzip] {
+    net::post(srv_->PoolFor(req->path), [self = shared_from_this(), req, gzip] {
       auto res = std::make_shared<Response>();
       try {
         *res = self->srv_->router->Dispatch(*req);
@@ -282,6 +290,7 @@ void Server::Stop(std::chrono::milliseconds grace) {
     impl_->idle_cv.wait_for(lock, grace, [this] { return impl_->in_flight.load() == 0; });
   }
   impl_->workers.join();
+  impl_->priority_workers.join();
   // Responses the workers produced were posted to their connections; give them a moment to be
   // written before the socket threads stop.
   std::this_thread::sleep_for(std::min(grace, std::chrono::milliseconds(100)));

@@ -38,6 +38,8 @@ struct ServerOptions {
   int max_concurrent_requests = 40;
   int io_threads = 1;
   int worker_threads = 2;
+  // Threads for Router::Lane::kPriority handlers (0: they share the workers above).
+  int priority_threads = 1;
   size_t min_gzip_bytes = 1024;
 };
 
