@@ -389,12 +389,12 @@ void Dispatcher::FlushGroup(Group& g, int64_t now) {
     if (r != nullptr) {
       for (size_t i = 0; i < r->slack.size(); ++i) {
         if (firing.empty() && !r->slack[i].send_resolved) continue;
-        notifier_->Enqueue({r->name, static_cast<int>(i), SlackPayload(r->slack[i], n),
-                            sent_slack ? "" : log_line});
+        outbox_.push_back({r->name, static_cast<int>(i), SlackPayload(r->slack[i], n),
+                           sent_slack ? "" : log_line});
         sent_slack = true;
       }
     }
-    if (!sent_slack) notifier_->Enqueue({route.receiver, -1, "", log_line});
+    if (!sent_slack) outbox_.push_back({route.receiver, -1, "", log_line});
     ++notifications_;
     entry.firing = firing;
     entry.resolved = newly_resolved;
@@ -402,18 +402,35 @@ void Dispatcher::FlushGroup(Group& g, int64_t now) {
   }
   // Resolved alerts have been told (or had nothing to tell): they leave the group.
   for (const auto& fp : resolved) g.alerts.erase(fp);
-  if (notify) SaveLog();
+  if (notify) log_dirty_ = true;
 }
 
 void Dispatcher::Flush() {
-  std::lock_guard<std::mutex> lock(mu_);
+  // Groups are flushed under mu_; the messages they produced are enqueued (one fdatasync) and
+  // the notification log written (once) after it is released, so that evaluation, which adds
+  // alerts under mu_, never waits for the disk — with thousands of groups too.
+  std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  std::vector<Message> outbox;
+  std::string log_json;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    FlushLocked();
+    outbox.swap(outbox_);
+    if (log_dirty_) log_json = LogJson();
+    log_dirty_ = false;
+  }
+  notifier_->EnqueueAll(std::move(outbox));
+  if (!log_json.empty()) WriteLog(log_json);
+}
+
+void Dispatcher::FlushLocked() {
   int64_t now = Now();
   for (auto it = groups_.begin(); it != groups_.end();) {
     Group& g = it->second;
     if (g.next_flush <= now) FlushGroup(g, now);
     if (g.alerts.empty()) {
       // Nothing left: the group and what it last notified go (a new group starts afresh).
-      if (log_.erase(g.key)) SaveLog();
+      if (log_.erase(g.key)) log_dirty_ = true;
       it = groups_.erase(it);
     } else {
       ++it;
@@ -512,8 +529,8 @@ DispatcherStats Dispatcher::Stats() const {
   return s;
 }
 
-void Dispatcher::SaveLog() const {
-  if (options_.state_dir.empty()) return;
+std::string Dispatcher::LogJson() const {
+  if (options_.state_dir.empty()) return "";
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [key, e] : log_) {
     nlohmann::json je;
@@ -522,8 +539,11 @@ void Dispatcher::SaveLog() const {
     je["sent_at"] = e.sent_at;
     j[key] = je;
   }
-  if (!WriteAtomically(JoinPath(options_.state_dir, "nflog.json"),
-                       j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)))
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void Dispatcher::WriteLog(const std::string& json) const {
+  if (!WriteAtomically(JoinPath(options_.state_dir, "nflog.json"), json))
     log::Error("Cannot write the notification log", {{"dir", options_.state_dir}});
 }
 

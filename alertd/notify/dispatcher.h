@@ -115,8 +115,11 @@ class Dispatcher {
   // group_wait from now, or on the timer of `from`, the group it sat in before a reload, when
   // the key is the same). REQUIRES: mu_ held.
   void Place(const std::string& fp, const StoredAlert& s, int64_t now, const Group* from);
+  void FlushLocked();  // REQUIRES: mu_ held
   void FlushGroup(Group& g, int64_t now);
-  void SaveLog() const;
+  // The notification log as JSON (REQUIRES: mu_ held), and its writing (without mu_).
+  std::string LogJson() const;
+  void WriteLog(const std::string& json) const;
   void SaveSilences() const;
   Status LoadState();
 
@@ -130,6 +133,11 @@ class Dispatcher {
   std::map<std::string, Silence> silences_;
   uint64_t notifications_ = 0, silenced_ = 0, inhibited_ = 0, next_silence_ = 1;
   bool stop_ = false;
+  // What FlushGroup produced for the current Flush: messages to enqueue and whether the
+  // notification log changed. Both are handed over once per Flush, outside mu_.
+  std::vector<Message> outbox_;
+  bool log_dirty_ = false;
+  std::mutex flush_mu_;  // one Flush at a time, so log writes land in order
   std::thread thread_;
 };
 

@@ -136,10 +136,21 @@ void Notifier::SetSlackUrls(std::map<std::string, std::string> urls,
 }
 
 void Notifier::Enqueue(Message m) {
+  std::vector<Message> one;
+  one.push_back(std::move(m));
+  EnqueueAll(std::move(one));
+}
+
+void Notifier::EnqueueAll(std::vector<Message> messages) {
+  if (messages.empty()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  Item item{next_id_++, std::move(m)};
-  AppendLog("Q " + std::to_string(item.id) + " " + ItemJson(item.m).dump() + "\n");
-  queue_.push_back(std::move(item));
+  std::string lines;
+  for (Message& m : messages) {
+    Item item{next_id_++, std::move(m)};
+    lines += "Q " + std::to_string(item.id) + " " + ItemJson(item.m).dump() + "\n";
+    queue_.push_back(std::move(item));
+  }
+  AppendLog(lines);
   cv_.notify_all();
 }
 

@@ -58,6 +58,8 @@ class Notifier {
   void SetSlackUrls(std::map<std::string, std::string> urls,
                     const std::vector<std::string>& receivers = {});
   void Enqueue(Message m);
+  // The same for several messages at once, with one write and one fdatasync for them all.
+  void EnqueueAll(std::vector<Message> messages);
   NotifierStats Stats() const;
 
  private:

@@ -249,6 +249,27 @@ TEST_F(DispatcherTest, RestartDoesNotRepage) {
   EXPECT_TRUE(Has(sent, "status=resolved"));
 }
 
+// A thousand groups flushing at once (a rule set with many firing alerts): each is notified
+// once, the notification log written after the flush holds them all, and a restart pages none
+// of them again.
+TEST_F(DispatcherTest, ThousandGroupsFlushTogether) {
+  now_ = 0;
+  for (int i = 0; i < 1000; ++i)
+    Send(Firing({{"alertname", "Rule" + std::to_string(i)}, {"instance", "x"}}));
+  EXPECT_EQ(dispatcher_->Stats().groups, 1000u);
+  auto sent = At(30);
+  EXPECT_EQ(sent.size(), 1000u);
+  EXPECT_TRUE(Has(sent, "alertnames=\"Rule999\""));
+  std::ifstream f(dir_ / "nflog.json");
+  nlohmann::json log = nlohmann::json::parse(f);
+  EXPECT_EQ(log.size(), 1000u);
+  Start();
+  now_ = 100000;
+  for (int i = 0; i < 1000; ++i)
+    Send(Firing({{"alertname", "Rule" + std::to_string(i)}, {"instance", "x"}}));
+  EXPECT_TRUE(At(130).empty());
+}
+
 TEST(NotifyConfig, ErrorsNameFileLineAndKey) {
   struct Case {
     std::string yaml, want;
