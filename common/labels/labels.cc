@@ -17,14 +17,6 @@ void PutU32(std::string* dst, uint32_t v) {
   dst->append(b, 4);
 }
 
-bool GetU32(std::string_view* s, uint32_t* v) {
-  if (s->size() < 4) return false;
-  auto b = reinterpret_cast<const unsigned char*>(s->data());
-  *v = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
-  s->remove_prefix(4);
-  return true;
-}
-
 // Valid UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
 bool IsUtf8(std::string_view s) {
   size_t i = 0;
@@ -63,17 +55,6 @@ bool IsUtf8(std::string_view s) {
 }
 
 }  // namespace
-
-bool Labels::Next(std::string_view* rest, std::string_view* name, std::string_view* value) {
-  uint32_t n;
-  if (!GetU32(rest, &n) || rest->size() < n) return false;
-  *name = rest->substr(0, n);
-  rest->remove_prefix(n);
-  if (!GetU32(rest, &n) || rest->size() < n) return false;
-  *value = rest->substr(0, n);
-  rest->remove_prefix(n);
-  return true;
-}
 
 Status Labels::FromPairs(std::vector<std::pair<std::string, std::string>> pairs, Labels* out) {
   std::vector<View> views(pairs.begin(), pairs.end());

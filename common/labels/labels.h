@@ -51,6 +51,18 @@ class Labels {
     while (Next(&rest, &name, &value)) f(name, value);
   }
 
+  // The pairs for which keep(name, value) is true, as a new set (no validation or sorting
+  // needed: a subset of a set is one). The hot path of PromQL's label edits.
+  template <typename F>
+  Labels Filter(F&& keep) const {
+    Labels out;
+    std::string_view rest = data_;
+    std::string_view name, value;
+    while (Next(&rest, &name, &value))
+      if (keep(name, value)) out.data_.append(name.data() - 4, value.data() + value.size());
+    return out;
+  }
+
   // The flat encoding (stable: used as a storage key).
   const std::string& bytes() const { return data_; }
   static Status FromBytes(std::string_view bytes, Labels* out);
@@ -62,7 +74,25 @@ class Labels {
   bool operator<(const Labels& o) const;  // by name, then value, pairwise (Prometheus's order)
 
  private:
-  static bool Next(std::string_view* rest, std::string_view* name, std::string_view* value);
+  // The next pair of the encoding (inline: every label walk runs through it).
+  static bool Next(std::string_view* rest, std::string_view* name, std::string_view* value) {
+    uint32_t n;
+    if (!NextU32(rest, &n)) return false;
+    *name = rest->substr(0, n);
+    rest->remove_prefix(n);
+    if (!NextU32(rest, &n)) return false;
+    *value = rest->substr(0, n);
+    rest->remove_prefix(n);
+    return true;
+  }
+  // A little-endian length that fits in what follows it.
+  static bool NextU32(std::string_view* s, uint32_t* v) {
+    if (s->size() < 4) return false;
+    auto b = reinterpret_cast<const unsigned char*>(s->data());
+    *v = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+    s->remove_prefix(4);
+    return s->size() >= *v;
+  }
   std::string data_;
 };
 

@@ -21,8 +21,12 @@ http::Response ApiError(int code, std::string_view type, std::string_view messag
 http::Response ApiSuccess(std::string_view data_json, const std::vector<std::string>& warnings) {
   std::string body;
   body.reserve(data_json.size() + 64);
-  body = "{\"status\":\"success\",\"data\":";
+  body = kSuccessPrefix;
   body.append(data_json);
+  return ApiSuccessBody(std::move(body), warnings);
+}
+
+http::Response ApiSuccessBody(std::string body, const std::vector<std::string>& warnings) {
   if (!warnings.empty()) {
     body += ",\"warnings\":[";
     for (size_t i = 0; i < warnings.size(); ++i) {

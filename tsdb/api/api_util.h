@@ -29,6 +29,10 @@ inline http::Response BadData(std::string_view message) { return ApiError(400, k
 // data_json is already JSON; warnings are plain strings.
 http::Response ApiSuccess(std::string_view data_json,
                           const std::vector<std::string>& warnings = {});
+// The same for a body that already starts with kSuccessPrefix and holds the data (large
+// results are written there directly, without a copy).
+inline constexpr std::string_view kSuccessPrefix = "{\"status\":\"success\",\"data\":";
+http::Response ApiSuccessBody(std::string body, const std::vector<std::string>& warnings);
 
 // Appends s as a JSON string (quoted, escaped; invalid UTF-8 bytes become U+FFFD).
 void AppendJsonString(std::string* out, std::string_view s);

@@ -42,6 +42,48 @@ void AppendPoint(std::string* out, const promql::Point& p) {
   out->push_back(']');
 }
 
+// A range result's points fall on the query's steps: each step's timestamp is formatted once
+// and copied into every series (other timestamps are formatted where they appear).
+class StepTimestamps {
+ public:
+  StepTimestamps(int64_t start, int64_t end, int64_t step) : start_(start), step_(step) {
+    if (step > 0 && end >= start) text_.resize(static_cast<size_t>((end - start) / step) + 1);
+  }
+  // [<timestamp>,"<value>"], composed on the stack and appended at once (the hot path of
+  // large results).
+  void AppendPoint(std::string* out, const promql::Point& p) {
+    int64_t k = step_ > 0 ? (p.t - start_) / step_ : -1;
+    if (k >= 0 && static_cast<size_t>(k) < text_.size() && start_ + k * step_ == p.t) {
+      std::string& t = text_[static_cast<size_t>(k)];
+      if (t.empty()) {
+        t = "[";
+        AppendTimestamp(&t, p.t);
+        t += ",\"";
+      }
+      out->append(t);
+    } else {
+      out->push_back('[');
+      AppendTimestamp(out, p.t);
+      out->append(",\"");
+    }
+    char buf[400];
+    char* e;
+    if (std::isfinite(p.v)) {
+      e = std::to_chars(buf, buf + sizeof buf - 2, p.v, std::chars_format::fixed).ptr;
+    } else {
+      std::string_view s = std::isnan(p.v) ? "NaN" : p.v > 0 ? "+Inf" : "-Inf";
+      e = std::copy(s.begin(), s.end(), buf);
+    }
+    *e++ = '"';
+    *e++ = ']';
+    out->append(buf, e);
+  }
+
+ private:
+  int64_t start_, step_;
+  std::vector<std::string> text_;
+};
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -175,11 +217,13 @@ http::Response QueryHandlers::Run(const http::Request& req, bool range) {
       data += "]}";
       break;
     case promql::ValueType::kMatrix:
-    default:
+    default: {
       size_t points = 0;
       for (const auto& s : r.series) points += s.points.size();
       data.reserve(points * 28 + r.series.size() * 160 + 64);  // avoids regrowing megabytes
-      data = "{\"resultType\":\"matrix\",\"result\":[";
+      StepTimestamps steps(start, end, range ? step : 0);
+      data = kSuccessPrefix;  // the response body itself, written in place
+      data += "{\"resultType\":\"matrix\",\"result\":[";
       for (size_t i = 0; i < r.series.size(); ++i) {
         if (i) data += ',';
         data += "{\"metric\":";
@@ -187,12 +231,13 @@ http::Response QueryHandlers::Run(const http::Request& req, bool range) {
         data += ",\"values\":[";
         for (size_t j = 0; j < r.series[i].points.size(); ++j) {
           if (j) data += ',';
-          AppendPoint(&data, r.series[i].points[j]);
+          steps.AppendPoint(&data, r.series[i].points[j]);
         }
         data += "]}";
       }
       data += "]}";
-      break;
+      return ApiSuccessBody(std::move(data), r.warnings);
+    }
   }
   return ApiSuccess(data, r.warnings);
 }

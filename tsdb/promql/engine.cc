@@ -67,10 +67,7 @@ std::vector<std::pair<std::string, std::string>> Pairs(const Labels& l) {
   return p;
 }
 Labels DropName(const Labels& l) {
-  if (!l.Has(labels::kMetricName)) return l;
-  auto p = Pairs(l);
-  std::erase_if(p, [](const auto& kv) { return kv.first == labels::kMetricName; });
-  return Build(std::move(p));
+  return l.Filter([](std::string_view n, std::string_view) { return n != labels::kMetricName; });
 }
 Labels SetLabel(const Labels& l, const std::string& name, const std::string& value) {
   auto p = Pairs(l);
@@ -96,12 +93,10 @@ std::string Signature(const Labels& l, const std::vector<std::string>& names, bo
   return sig;
 }
 Labels Grouped(const Labels& l, const std::vector<std::string>& names, bool without) {
-  auto p = Pairs(l);
-  std::erase_if(p, [&](const auto& kv) {
-    bool listed = Contains(names, kv.first);
-    return without ? (listed || kv.first == labels::kMetricName) : !listed;
+  return l.Filter([&](std::string_view n, std::string_view) {
+    bool listed = Contains(names, n);
+    return without ? !(listed || n == labels::kMetricName) : listed;
   });
-  return Build(std::move(p));
 }
 
 std::string FormatValue(double v) {
@@ -258,14 +253,40 @@ class Evaluator {
     out->clear();
     if (n.kind == Node::Kind::kMatrixSelector) {
       const Node& vs = *n.expr;
-      int64_t t = At(vs, ts) - vs.offset_ms;
-      for (const Loaded& s : loaded_[&vs]) {
-        auto first = std::lower_bound(s.live.begin(), s.live.end(), t - n.range_ms,
-                                      [](const Point& p, int64_t x) { return p.t < x; });
-        auto last = std::upper_bound(first, s.live.end(), t,
-                                     [](int64_t x, const Point& p) { return x < p.t; });
-        if (first == last) continue;
-        out->emplace_back(s.l, std::span<const Point>(&*first, static_cast<size_t>(last - first)));
+      int64_t t = At(vs, ts) - vs.offset_ms, from = t - n.range_ms;
+      const std::vector<Loaded>& series = loaded_[&vs];
+      // Windows [from, t]. Steps mostly move forward: each series' window bounds then advance
+      // from where the last step left them; other moves (a subquery starting over) search.
+      Cursor& c = cursors_[&n];
+      bool forward = c.first.size() == series.size() && t >= c.t;
+      if (!forward) {
+        c.first.assign(series.size(), 0);
+        c.last.assign(series.size(), 0);
+      }
+      c.t = t;
+      out->reserve(series.size());
+      for (size_t i = 0; i < series.size(); ++i) {
+        const std::vector<Point>& live = series[i].live;
+        size_t a, b;
+        if (forward) {
+          a = c.first[i];
+          while (a < live.size() && live[a].t < from) ++a;
+          b = std::max(c.last[i], a);
+          while (b < live.size() && live[b].t <= t) ++b;
+        } else {
+          a = static_cast<size_t>(
+              std::lower_bound(live.begin(), live.end(), from,
+                               [](const Point& p, int64_t x) { return p.t < x; }) -
+              live.begin());
+          b = static_cast<size_t>(
+              std::upper_bound(live.begin() + static_cast<ptrdiff_t>(a), live.end(), t,
+                               [](int64_t x, const Point& p) { return x < p.t; }) -
+              live.begin());
+        }
+        c.first[i] = a;
+        c.last[i] = b;
+        if (a == b) continue;
+        out->emplace_back(series[i].l, std::span<const Point>(&live[a], b - a));
       }
       return Status::Ok();
     }
@@ -303,13 +324,16 @@ class Evaluator {
   const std::vector<std::string>& warnings() const { return warnings_; }
 
   // The query's one copy of a label set: equal sets get the same address, alive for the query.
-  const Labels* Intern(Labels l) { return &*interned_.insert(std::move(l)).first; }
-  // DropName, remembered per label set: steps repeat the same series.
+  // Every label set an Elem, Window or Loaded points to comes from here.
+  const Labels* Intern(Labels l) { return &*interned_.emplace(std::move(l)).first; }
+  // DropName, remembered with the interned set: steps repeat the same series.
   const Labels* Dropped(const Labels* l) {
-    auto it = dropped_.find(l);
-    if (it == dropped_.end()) it = dropped_.emplace(l, Intern(DropName(*l))).first;
-    return it->second;
+    const auto* i = static_cast<const InternedLabels*>(l);
+    if (i->dropped == nullptr) i->dropped = Intern(DropName(*l));
+    return i->dropped;
   }
+  // A per-query slot kept with the interned set (Run: the index of its output series).
+  static size_t& Slot(const Labels* l) { return static_cast<const InternedLabels*>(l)->slot; }
   // Grouped, remembered per node and label set.
   const Labels* GroupedCached(const Node& n, const Labels* l, const std::vector<std::string>& names,
                               bool without) {
@@ -535,11 +559,10 @@ class Evaluator {
     if (it != cache.end()) return it->second;
     const VectorMatching& m = *n.matching;
     Labels res = *many;
-    if (m.card == VectorMatching::Card::kOneToOne) {
-      auto p = Pairs(res);
-      std::erase_if(p, [&](const auto& kv) { return Contains(m.labels, kv.first) != m.on; });
-      res = Build(std::move(p));
-    }
+    if (m.card == VectorMatching::Card::kOneToOne)
+      res = res.Filter([&](std::string_view name, std::string_view) {
+        return Contains(m.labels, name) == m.on;
+      });
     if (DropsName(n)) res = DropName(res);
     for (const std::string& name : m.include)
       res = SetLabel(res, name, std::string(one->Get(name)));
@@ -721,6 +744,18 @@ class Evaluator {
   int64_t start_, end_;
   std::chrono::steady_clock::time_point deadline_;
   std::unordered_map<const Node*, std::vector<Loaded>> loaded_;
+  // Where a matrix selector's windows stood at the last step (Range).
+  struct Cursor {
+    int64_t t = 0;
+    std::vector<size_t> first, last;
+  };
+  std::unordered_map<const Node*, Cursor> cursors_;
+  // An interned label set with what steps would otherwise look up in a map each time.
+  struct InternedLabels : Labels {
+    explicit InternedLabels(Labels l) : Labels(std::move(l)) {}
+    mutable const Labels* dropped = nullptr;
+    mutable size_t slot = SIZE_MAX;
+  };
   struct LabelsHash {
     size_t operator()(const Labels& l) const { return std::hash<std::string>()(l.bytes()); }
   };
@@ -729,8 +764,7 @@ class Evaluator {
       return std::hash<const void*>()(p.first) * 31 + std::hash<const void*>()(p.second);
     }
   };
-  std::unordered_set<Labels, LabelsHash> interned_;  // node-based: addresses stay put
-  std::unordered_map<const Labels*, const Labels*> dropped_;
+  std::unordered_set<InternedLabels, LabelsHash> interned_;  // node-based: addresses stay put
   std::unordered_map<const Node*, std::unordered_map<const Labels*, const Labels*>> grouped_;
   std::unordered_map<const Node*, std::unordered_map<const Labels*, std::string>> signatures_;
   std::unordered_map<const Node*, std::unordered_map<std::pair<const Labels*, const Labels*>,
@@ -1230,7 +1264,6 @@ Status Run(const EngineOptions& o, tsdb::Storage* storage, const Node& expr, int
               [](const auto& a, const auto& b) { return a.labels < b.labels; });
     return Status::Ok();
   }
-  std::unordered_map<const Labels*, size_t> index;
   size_t produced = 0;
   for (int64_t t = start; t <= end; t += (instant ? 1 : step)) {
     if (type == ValueType::kScalar) {
@@ -1241,14 +1274,15 @@ Status Run(const EngineOptions& o, tsdb::Storage* storage, const Node& expr, int
       Vec v;
       TOCSIN_RETURN_IF_ERROR(ev.Vector(expr, t, &v));
       for (auto& e : v) {
-        auto [it, inserted] = index.try_emplace(e.l, out->series.size());
-        if (inserted) {
+        size_t& slot = Evaluator::Slot(e.l);
+        if (slot == SIZE_MAX) {
+          slot = out->series.size();
           out->series.push_back({*e.l, {}});
-        } else if (instant || (!out->series[it->second].points.empty() &&
-                               out->series[it->second].points.back().t == t)) {
+        } else if (instant ||
+                   (!out->series[slot].points.empty() && out->series[slot].points.back().t == t)) {
           return Status::InvalidArgument("vector cannot contain metrics with the same labelset");
         }
-        out->series[it->second].points.push_back({t, e.v});
+        out->series[slot].points.push_back({t, e.v});
         if (++produced > o.max_samples)
           return Status::ResourceExhausted(
               "query processing would load too many samples into memory in query execution");
