@@ -151,7 +151,8 @@ class Evaluator {
   Status Prepare(const Node& n, int64_t lo, int64_t hi) {
     switch (n.kind) {
       case Node::Kind::kVectorSelector:
-        return Load(n, lo, hi, o_.lookback_delta_ms);
+        // Evaluated at one instant (an instant query, or @): only the newest sample counts.
+        return Load(n, lo, hi, o_.lookback_delta_ms, At(n, lo) == At(n, hi));
       case Node::Kind::kMatrixSelector:
         return Load(*n.expr, lo, hi, n.range_ms);
       case Node::Kind::kSubquery: {
@@ -365,12 +366,13 @@ class Evaluator {
     return ts;
   }
 
-  Status Load(const Node& vs, int64_t lo, int64_t hi, int64_t back) {
+  Status Load(const Node& vs, int64_t lo, int64_t hi, int64_t back, bool latest_only = false) {
     int64_t a = At(vs, lo) - vs.offset_ms - back, b = At(vs, hi) - vs.offset_ms;
     auto& dst = loaded_[&vs];
     auto q = storage_->NewQuerier();
     std::unique_ptr<tsdb::SeriesSet> set;
-    TOCSIN_RETURN_IF_ERROR(q->Select(a, b, vs.matchers, &set));
+    TOCSIN_RETURN_IF_ERROR(latest_only ? q->SelectLatest(a, b, vs.matchers, &set)
+                                       : q->Select(a, b, vs.matchers, &set));
     while (set->Next()) {
       if (std::chrono::steady_clock::now() > deadline_)
         return Status::Timeout("expression evaluation");

@@ -707,8 +707,9 @@ std::vector<uint32_t> Head::Select(std::span<const labels::Matcher> matchers) co
         if (v != name_it->second.end()) ids = v->second;
       } else {
         for (const auto& [value, list] : name_it->second) {
-          if (m.Matches(value)) MergeInto(&ids, list);
+          if (m.Matches(value)) ids.insert(ids.end(), list.begin(), list.end());
         }
+        std::sort(ids.begin(), ids.end());  // a series has one value per name: no duplicates
       }
     }
     result = started ? Intersect(result, ids) : std::move(ids);
@@ -792,6 +793,24 @@ class ChunksIterator : public SeriesIterator {
   Status status_;
 };
 
+class OneSampleIterator : public SeriesIterator {
+ public:
+  OneSampleIterator(TimestampMs t, double v) : t_(t), v_(v) {}
+  bool Next() override { return !done_ && (done_ = true); }
+  bool Seek(TimestampMs t) override {
+    done_ = true;
+    return t_ >= t;
+  }
+  TimestampMs t() const override { return t_; }
+  double v() const override { return v_; }
+  Status status() const override { return Status::Ok(); }
+
+ private:
+  TimestampMs t_;
+  double v_;
+  bool done_ = false;
+};
+
 class VectorSeriesSet : public SeriesSet {
  public:
   struct Entry {
@@ -799,6 +818,9 @@ class VectorSeriesSet : public SeriesSet {
     uint32_t id = 0;
     std::vector<std::shared_ptr<const std::string>> chunks;
     bool read_db = false;  // the database may hold chunks of it in range
+    bool latest = false;   // only its newest sample, below (no chunks)
+    TimestampMs latest_t = 0;
+    double latest_v = 0;
   };
   VectorSeriesSet(std::vector<Entry> entries, TimestampMs mint, TimestampMs maxt)
       : entries_(std::move(entries)), mint_(mint), maxt_(maxt) {}
@@ -807,8 +829,9 @@ class VectorSeriesSet : public SeriesSet {
     return entries_[static_cast<size_t>(pos_)].labels;
   }
   std::unique_ptr<SeriesIterator> Iterator() const override {
-    return std::make_unique<ChunksIterator>(entries_[static_cast<size_t>(pos_)].chunks, mint_,
-                                            maxt_);
+    const Entry& e = entries_[static_cast<size_t>(pos_)];
+    if (e.latest) return std::make_unique<OneSampleIterator>(e.latest_t, e.latest_v);
+    return std::make_unique<ChunksIterator>(e.chunks, mint_, maxt_);
   }
   Status status() const override { return Status::Ok(); }
 
@@ -826,6 +849,15 @@ class HeadQuerier : public Querier {
 
   Status Select(TimestampMs mint, TimestampMs maxt, std::span<const labels::Matcher> matchers,
                 std::unique_ptr<SeriesSet>* out) override {
+    return DoSelect(mint, maxt, matchers, false, out);
+  }
+  Status SelectLatest(TimestampMs mint, TimestampMs maxt, std::span<const labels::Matcher> matchers,
+                      std::unique_ptr<SeriesSet>* out) override {
+    return DoSelect(mint, maxt, matchers, true, out);
+  }
+
+  Status DoSelect(TimestampMs mint, TimestampMs maxt, std::span<const labels::Matcher> matchers,
+                  bool latest, std::unique_ptr<SeriesSet>* out) {
     std::vector<VectorSeriesSet::Entry> entries;
     std::shared_lock<std::shared_mutex> lock(head_->mu_);
     for (uint32_t id : head_->Select(matchers)) {
@@ -834,6 +866,18 @@ class HeadQuerier : public Querier {
       e.id = id;
       {
         std::lock_guard<std::mutex> slock(s->mu);
+        if (latest && s->has_samples && s->last_t <= maxt &&
+            s->last_t >= head_->min_valid_time_.load(std::memory_order_relaxed)) {
+          // The newest sample is the one wanted (and not in a day retention dropped): no chunk
+          // to copy or decode.
+          if (s->last_t < mint) continue;
+          e.latest = true;
+          e.latest_t = s->last_t;
+          e.latest_v = std::bit_cast<double>(s->last_v);
+          e.labels = s->labels;
+          entries.push_back(std::move(e));
+          continue;
+        }
         for (const auto& c : s->closed) {
           if (c.maxt >= mint && c.mint <= maxt) e.chunks.push_back(c.bytes);
         }
@@ -856,7 +900,7 @@ class HeadQuerier : public Querier {
       if (!reader_) reader_ = head_->db_->NewReader();
       std::vector<StoredChunk> stored;
       for (auto& e : entries) {
-        if (!e.read_db) continue;
+        if (!e.read_db || e.latest) continue;
         TOCSIN_RETURN_IF_ERROR(reader_->Read(e.id, mint, maxt, &stored));
         if (stored.empty()) continue;
         std::vector<std::shared_ptr<const std::string>> chunks;
@@ -866,7 +910,7 @@ class HeadQuerier : public Querier {
         for (auto& c : e.chunks) chunks.push_back(std::move(c));
         e.chunks.swap(chunks);
       }
-      std::erase_if(entries, [](const auto& e) { return e.chunks.empty(); });
+      std::erase_if(entries, [](const auto& e) { return e.chunks.empty() && !e.latest; });
     }
     std::sort(entries.begin(), entries.end(),
               [](const auto& a, const auto& b) { return a.labels < b.labels; });

@@ -80,6 +80,13 @@ class Querier {
   virtual Status Select(TimestampMs mint, TimestampMs maxt,
                         std::span<const labels::Matcher> matchers,
                         std::unique_ptr<SeriesSet>* out) = 0;
+  // The same where only each series' newest sample in [mint, maxt] matters (an instant
+  // selector's lookback): a store that knows it may return just that sample. By default, all.
+  virtual Status SelectLatest(TimestampMs mint, TimestampMs maxt,
+                              std::span<const labels::Matcher> matchers,
+                              std::unique_ptr<SeriesSet>* out) {
+    return Select(mint, maxt, matchers, out);
+  }
   // Sorted label names, and values of one name, over series matching the matchers (all series
   // when there are none).
   virtual Status LabelNames(std::span<const labels::Matcher> matchers,
