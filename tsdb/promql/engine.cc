@@ -752,6 +752,7 @@ class Evaluator {
     std::vector<size_t> first, last;
   };
   std::unordered_map<const Node*, Cursor> cursors_;
+  std::unordered_map<const Node*, Mat> windows_;  // a function call's windows (Call)
   // An interned label set with what steps would otherwise look up in a map each time.
   struct InternedLabels : Labels {
     explicit InternedLabels(Labels l) : Labels(std::move(l)) {}
@@ -892,7 +893,7 @@ Status Evaluator::Call(const Node& n, int64_t ts, Vec* out) {
   for (size_t i = 0; i < n.args.size(); ++i)
     if (n.args[i]->Type() == ValueType::kMatrix) matrix_arg = i;
   if (matrix_arg < n.args.size()) {
-    Mat m;
+    Mat& m = windows_[&n];  // reused by every step (a node is never inside itself)
     TOCSIN_RETURN_IF_ERROR(Range(*n.args[matrix_arg], ts, &m));
     const Node* sel = n.args[matrix_arg].get();
     while (sel->kind == Node::Kind::kParen) sel = sel->expr.get();
@@ -1267,13 +1268,13 @@ Status Run(const EngineOptions& o, tsdb::Storage* storage, const Node& expr, int
     return Status::Ok();
   }
   size_t produced = 0;
+  Vec v;  // reused by every step
   for (int64_t t = start; t <= end; t += (instant ? 1 : step)) {
     if (type == ValueType::kScalar) {
-      double v;
-      TOCSIN_RETURN_IF_ERROR(ev.Scalar(expr, t, &v));
-      out->scalar.push_back({t, v});
+      double x;
+      TOCSIN_RETURN_IF_ERROR(ev.Scalar(expr, t, &x));
+      out->scalar.push_back({t, x});
     } else {
-      Vec v;
       TOCSIN_RETURN_IF_ERROR(ev.Vector(expr, t, &v));
       for (auto& e : v) {
         size_t& slot = Evaluator::Slot(e.l);
