@@ -139,6 +139,32 @@ void BM_XorDecode(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * samples));
 }
 
+// Decoding what is stored: the chunks EncodeBest picks (decimal for most), read back through
+// ChunkIterator as queries do.
+void BM_DecodeBest(benchmark::State& state) {
+  std::vector<std::string> chunks;
+  size_t samples = 0;
+  for (const Series& s : *g_series) {
+    for (size_t i = 0; i < s.t.size(); i += static_cast<size_t>(g_per_chunk)) {
+      size_t n = std::min(static_cast<size_t>(g_per_chunk), s.t.size() - i);
+      chunks.emplace_back();
+      tocsin::tsdb::EncodeBest(std::span(s.t).subspan(i, n), std::span(s.v).subspan(i, n),
+                               &chunks.back());
+      samples += n;
+    }
+  }
+  tocsin::tsdb::ChunkIterator it;
+  for (auto _ : state) {
+    double sum = 0;
+    for (const std::string& c : chunks) {
+      it.Reset(c);
+      while (it.Next()) sum += it.v();
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * samples));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -155,6 +181,7 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("BM_XorEncode", BM_XorEncode)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("BM_EncodeBest", BM_EncodeBest)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("BM_XorDecode", BM_XorDecode)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_DecodeBest", BM_DecodeBest)->Unit(benchmark::kMillisecond);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

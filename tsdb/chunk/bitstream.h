@@ -2,7 +2,9 @@
 // Bit-level writer and reader for chunk encodings. Bits are written most significant first.
 // Thread-safety: values; one thread each.
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -42,24 +44,46 @@ class BitReader {
   BitReader() = default;
   explicit BitReader(std::string_view in) : in_(in) {}
 
-  bool ReadBit() { return ReadBits(1) != 0; }
-  uint64_t ReadBits(int n) {
-    uint64_t v = 0;
-    while (n > 0) {
-      if (pos_ >= in_.size() * 8) {
-        overflow_ = true;
-        return 0;
-      }
-      size_t byte = pos_ / 8;
-      int offset = static_cast<int>(pos_ % 8);
-      int avail = 8 - offset;
-      int take = n < avail ? n : avail;
-      uint8_t b = static_cast<uint8_t>(in_[byte]);
-      uint64_t bits = (b >> (avail - take)) & ((1u << take) - 1);
-      v = (v << take) | bits;
-      pos_ += static_cast<size_t>(take);
-      n -= take;
+  bool ReadBit() {
+    if (pos_ >= in_.size() * 8) {
+      overflow_ = true;
+      return false;
     }
+    bool b = (static_cast<uint8_t>(in_[pos_ >> 3]) >> (7 - (pos_ & 7))) & 1;
+    ++pos_;
+    return b;
+  }
+  // Reads n bits (n in [0, 64]), most significant first. Away from the end of the stream it
+  // loads eight bytes at once (the decoders' hot path); near it, byte by byte.
+  uint64_t ReadBits(int n) {
+    if (n <= 0) return 0;
+    size_t want = static_cast<size_t>(n);
+    if (pos_ + want > in_.size() * 8) {
+      pos_ = in_.size() * 8;
+      overflow_ = true;
+      return 0;
+    }
+    size_t byte = pos_ >> 3;
+    unsigned off = static_cast<unsigned>(pos_ & 7);
+    uint64_t v;
+    if (byte + 8 <= in_.size()) {
+      uint64_t w;
+      std::memcpy(&w, in_.data() + byte, 8);
+      if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+      w <<= off;  // the next 64 - off bits on top, zeros below
+      v = w >> (64 - want);
+      if (want > 64 - off) {  // the last bits are in the ninth byte (there is one: see above)
+        unsigned extra = static_cast<unsigned>(want - (64 - off));
+        v |= static_cast<uint8_t>(in_[byte + 8]) >> (8 - extra);
+      }
+    } else {
+      v = 0;
+      for (size_t i = 0; i < want; ++i) {
+        size_t p = pos_ + i;
+        v = (v << 1) | ((static_cast<uint8_t>(in_[p >> 3]) >> (7 - (p & 7))) & 1);
+      }
+    }
+    pos_ += want;
     return v;
   }
   bool overflow() const { return overflow_; }
