@@ -6,6 +6,7 @@
 #include <cmath>
 #include <ctime>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <span>
@@ -52,7 +53,10 @@ using Mat = std::vector<Window>;
 struct Loaded {
   const Labels* l;            // interned
   std::vector<Point> points;  // every sample, staleness markers included (instant selectors)
-  std::vector<Point> live;    // without staleness markers (range windows)
+  // Without staleness markers (range windows): points itself unless it holds markers.
+  const std::vector<Point>& live() const { return has_stale ? without_stale : points; }
+  bool has_stale = false;
+  std::vector<Point> without_stale;
 };
 
 // Label set edits.
@@ -267,7 +271,7 @@ class Evaluator {
       c.t = t;
       out->reserve(series.size());
       for (size_t i = 0; i < series.size(); ++i) {
-        const std::vector<Point>& live = series[i].live;
+        const std::vector<Point>& live = series[i].live();
         size_t a, b;
         if (forward) {
           a = c.first[i];
@@ -379,10 +383,18 @@ class Evaluator {
       Loaded s;
       s.l = Intern(set->labels());
       auto it = set->Iterator();
-      while (it->Next()) {
-        s.points.push_back({it->t(), it->v()});
-        if (!IsStaleNaN(it->v())) s.live.push_back({it->t(), it->v()});
+      constexpr size_t kBatch = 256;
+      int64_t tb[kBatch];
+      double vb[kBatch];
+      while (size_t k = it->NextBatch(tb, vb, kBatch)) {
+        for (size_t i = 0; i < k; ++i) {
+          s.points.push_back({tb[i], vb[i]});
+          s.has_stale |= IsStaleNaN(vb[i]);
+        }
       }
+      if (s.has_stale)
+        std::copy_if(s.points.begin(), s.points.end(), std::back_inserter(s.without_stale),
+                     [](const Point& p) { return !IsStaleNaN(p.v); });
       TOCSIN_RETURN_IF_ERROR(it->status());
       samples_ += s.points.size();
       if (samples_ > o_.max_samples)

@@ -737,7 +737,7 @@ std::vector<uint32_t> Head::Select(std::span<const labels::Matcher> matchers) co
 namespace {
 
 // Iterates a snapshot of chunks, yielding samples within [mint, maxt].
-class ChunksIterator : public SeriesIterator {
+class ChunksIterator final : public SeriesIterator {
  public:
   ChunksIterator(std::vector<std::shared_ptr<const std::string>> chunks, TimestampMs mint,
                  TimestampMs maxt)
@@ -781,6 +781,15 @@ class ChunksIterator : public SeriesIterator {
   TimestampMs t() const override { return it_.t(); }
   double v() const override { return it_.v(); }
   Status status() const override { return status_; }
+  size_t NextBatch(TimestampMs* t, double* v, size_t max) override {
+    size_t n = 0;
+    while (n < max && ChunksIterator::Next()) {  // (final: no virtual call per sample)
+      t[n] = it_.t();
+      v[n] = it_.v();
+      ++n;
+    }
+    return n;
+  }
 
  private:
   std::vector<std::shared_ptr<const std::string>> chunks_;

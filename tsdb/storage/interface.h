@@ -58,6 +58,17 @@ class SeriesIterator {
   virtual TimestampMs t() const = 0;
   virtual double v() const = 0;
   virtual Status status() const = 0;
+  // The next samples, up to max, into t[] and v[]; how many (0 at the end or on an error, see
+  // status()). Readers of whole ranges use it: one call per batch instead of three per sample.
+  virtual size_t NextBatch(TimestampMs* t, double* v, size_t max) {
+    size_t n = 0;
+    while (n < max && Next()) {
+      t[n] = this->t();
+      v[n] = this->v();
+      ++n;
+    }
+    return n;
+  }
 };
 
 class SeriesSet {
