@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <random>
 
 #include "alertd/notify/alertmanager.h"
@@ -183,6 +184,8 @@ Dispatcher::~Dispatcher() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (log_dirty_ && !options_.state_dir.empty()) WriteLog(LogJson());  // the last second
 }
 
 int64_t Dispatcher::Now() const {
@@ -225,8 +228,9 @@ void Dispatcher::Match(const alertd::Route& r, const std::string& path, const St
   if (path == "0" && out->empty()) out->emplace_back(&r, path);
 }
 
-void Dispatcher::Place(const std::string& fp, const StoredAlert& s, int64_t now,
+bool Dispatcher::Place(const std::string& fp, const StoredAlert& s, int64_t now,
                        const Group* from) {
+  bool created = false;
   std::vector<std::pair<const alertd::Route*, std::string>> routes;
   Match(config_.route, "0", s.labels, &routes);
   for (const auto& [route, path] : routes) {
@@ -244,15 +248,22 @@ void Dispatcher::Place(const std::string& fp, const StoredAlert& s, int64_t now,
       g.key = key;
       g.labels = gl;
       g.next_flush = from && from->key == key ? from->next_flush : now + route->group_wait.count();
+      created = true;
     }
     g.route = route;
-    g.alerts[fp] = s;
+    auto [ait, added] = g.alerts.try_emplace(fp, s);
+    if (added || ait->second.resolved != s.resolved) g.changed = true;
+    if (!added) ait->second = s;
+    g.earliest_end = created ? s.ends_at : std::min(g.earliest_end, s.ends_at);
   }
+  return created;
 }
 
 void Dispatcher::Add(const Rule& rule, const std::vector<Alert>& alerts) {
+  std::string generator_url = GeneratorUrl(options_.external_url, rule.expr);
   std::lock_guard<std::mutex> lock(mu_);
   int64_t now = Now();
+  bool created = false;
   for (const Alert& a : alerts) {
     StoredAlert s;
     s.labels = a.labels;
@@ -260,10 +271,16 @@ void Dispatcher::Add(const Rule& rule, const std::vector<Alert>& alerts) {
     s.starts_at = a.fired_at ? a.fired_at : a.active_at;
     s.resolved = a.state == AlertState::kInactive;
     s.ends_at = s.resolved ? a.resolved_at : a.valid_until;
-    s.generator_url = GeneratorUrl(options_.external_url, rule.expr);
-    Place(Fingerprint(s.labels), s, now, nullptr);
+    s.generator_url = generator_url;
+    created |= Place(Fingerprint(s.labels), s, now, nullptr);
   }
-  cv_.notify_all();
+  // Only a new group can be due before the flush thread's next wake-up (it wakes at the
+  // earliest group timer): waking it for every refresh of thousands of alerts made it scan
+  // every group thousands of times per evaluation round.
+  if (created) {
+    urgent_ = true;
+    cv_.notify_all();
+  }
 }
 
 bool Dispatcher::Silenced(const StrMap& labels, int64_t now) const {
@@ -314,6 +331,18 @@ bool Dispatcher::Inhibited(const std::string& fp, const StrMap& labels, int64_t 
 void Dispatcher::FlushGroup(Group& g, int64_t now) {
   const alertd::Route& route = *g.route;
   g.next_flush = now + route.group_interval.count();
+  // Nothing arrived, changed or ended, and no silence or inhibition can have changed what is
+  // shown: only a repeat could be due. (Thousands of groups flush every interval: this keeps
+  // each such flush to a few comparisons.)
+  if (!g.changed && now < g.earliest_end && silences_.empty() && config_.inhibit_rules.empty()) {
+    auto it = log_.find(g.key);
+    if (it != log_.end() &&
+        (it->second.firing.empty() || now - it->second.sent_at < route.repeat_interval.count()))
+      return;
+  }
+  g.changed = false;
+  g.earliest_end = std::numeric_limits<int64_t>::max();
+  for (const auto& [fp, a] : g.alerts) g.earliest_end = std::min(g.earliest_end, a.ends_at);
   std::set<std::string> firing, resolved;
   NotificationData n;
   n.receiver = route.receiver;
@@ -416,8 +445,14 @@ void Dispatcher::Flush() {
     std::lock_guard<std::mutex> lock(mu_);
     FlushLocked();
     outbox.swap(outbox_);
-    if (log_dirty_) log_json = LogJson();
-    log_dirty_ = false;
+    // The log is rewritten whole: at most once a second (a crash in between may repeat the
+    // notifications of that second, once — Alertmanager keeps its log every 15 minutes).
+    int64_t now = Now();
+    if (log_dirty_ && (now - log_written_at_ >= 1000 || now < log_written_at_)) {
+      log_json = LogJson();
+      log_dirty_ = false;
+      log_written_at_ = now;
+    }
   }
   notifier_->EnqueueAll(std::move(outbox));
   if (!log_json.empty()) WriteLog(log_json);
@@ -450,15 +485,23 @@ void Dispatcher::FlushLocked() {
 }
 
 void Dispatcher::Run() {
+  // Passes over the groups at their earliest timer, at most one per 50 ms (timers of thousands
+  // of groups fall everywhere in an interval), or at once when a new group appears.
+  constexpr int64_t kMinPause = 50;
   std::unique_lock<std::mutex> lock(mu_);
+  int64_t last = 0;
   while (!stop_) {
     int64_t now = Now();
     int64_t next = now + 1000;
     for (const auto& [k, g] : groups_) next = std::min(next, g.next_flush);
-    cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, next - now)));
+    next = std::max(next, last + kMinPause);
+    cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, next - now)),
+                 [&] { return stop_ || urgent_; });
     if (stop_) break;
+    urgent_ = false;
     lock.unlock();
     Flush();
+    last = Now();
     lock.lock();
   }
 }
@@ -531,15 +574,38 @@ DispatcherStats Dispatcher::Stats() const {
 
 std::string Dispatcher::LogJson() const {
   if (options_.state_dir.empty()) return "";
-  nlohmann::json j = nlohmann::json::object();
+  // Written directly (thousands of groups: no DOM of them); strings escaped by nlohmann.
+  auto quoted = [](std::string* out, const std::string& s) {
+    if (!s.empty() && s.find_first_not_of("0123456789abcdef") == std::string::npos) {
+      *out += '"';
+      *out += s;  // a fingerprint
+      *out += '"';
+    } else {
+      *out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  };
+  auto list = [&](std::string* out, const std::set<std::string>& fps) {
+    *out += '[';
+    bool first = true;
+    for (const std::string& fp : fps) {
+      if (!first) *out += ',';
+      first = false;
+      quoted(out, fp);
+    }
+    *out += ']';
+  };
+  std::string out = "{";
   for (const auto& [key, e] : log_) {
-    nlohmann::json je;
-    je["firing"] = e.firing;
-    je["resolved"] = e.resolved;
-    je["sent_at"] = e.sent_at;
-    j[key] = je;
+    if (out.size() > 1) out += ',';
+    quoted(&out, key);
+    out += ":{\"firing\":";
+    list(&out, e.firing);
+    out += ",\"resolved\":";
+    list(&out, e.resolved);
+    out += ",\"sent_at\":" + std::to_string(e.sent_at) + "}";
   }
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out += '}';
+  return out;
 }
 
 void Dispatcher::WriteLog(const std::string& json) const {

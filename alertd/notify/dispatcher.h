@@ -97,6 +97,11 @@ class Dispatcher {
     std::map<std::string, std::string> labels;
     std::map<std::string, StoredAlert> alerts;  // by fingerprint
     int64_t next_flush = 0;
+    // Whether an alert arrived or changed between firing and resolved since the last flush,
+    // and the earliest end of its alerts then (an alert that is not refreshed resolves at its
+    // end): until either, a flush has nothing new to say unless a repeat is due.
+    bool changed = true;
+    int64_t earliest_end = 0;
   };
   struct LogEntry {
     std::set<std::string> firing, resolved;
@@ -114,7 +119,8 @@ class Dispatcher {
   // Puts an alert into the group of every route it matches, creating groups (flushed
   // group_wait from now, or on the timer of `from`, the group it sat in before a reload, when
   // the key is the same). REQUIRES: mu_ held.
-  void Place(const std::string& fp, const StoredAlert& s, int64_t now, const Group* from);
+  // Returns whether a group was created (the flush thread must then look at its timer).
+  bool Place(const std::string& fp, const StoredAlert& s, int64_t now, const Group* from);
   void FlushLocked();  // REQUIRES: mu_ held
   void FlushGroup(Group& g, int64_t now);
   // The notification log as JSON (REQUIRES: mu_ held), and its writing (without mu_).
@@ -133,10 +139,12 @@ class Dispatcher {
   std::map<std::string, Silence> silences_;
   uint64_t notifications_ = 0, silenced_ = 0, inhibited_ = 0, next_silence_ = 1;
   bool stop_ = false;
+  bool urgent_ = false;  // a new group: flush now, not after the pause between passes
   // What FlushGroup produced for the current Flush: messages to enqueue and whether the
   // notification log changed. Both are handed over once per Flush, outside mu_.
   std::vector<Message> outbox_;
   bool log_dirty_ = false;
+  int64_t log_written_at_ = 0;
   std::mutex flush_mu_;  // one Flush at a time, so log writes land in order
   std::thread thread_;
 };

@@ -32,7 +32,9 @@ struct Server::Impl {
   explicit Impl(ServerOptions o, const Router* r)
       : opts(std::move(o)),
         router(r),
-        priority_workers(static_cast<size_t>(std::max(1, opts.priority_threads))),
+        priority_workers(opts.priority_threads > 0 ? std::make_unique<net::thread_pool>(
+                                                         static_cast<size_t>(opts.priority_threads))
+                                                   : nullptr),
         workers(static_cast<size_t>(std::max(1, opts.worker_threads))) {}
 
   ServerOptions opts;
@@ -47,12 +49,11 @@ struct Server::Impl {
   std::condition_variable idle_cv;
   // Declared last so they are destroyed (joined) first, before the io_context their jobs post
   // to. Priority handlers (ingestion, health) run on threads of their own.
-  net::thread_pool priority_workers;
+  std::unique_ptr<net::thread_pool> priority_workers;  // none unless priority_threads > 0
   net::thread_pool workers;
   net::thread_pool& PoolFor(std::string_view path) {
-    return opts.priority_threads > 0 && router->LaneOf(path) == Router::Lane::kPriority
-               ? priority_workers
-               : workers;
+    return priority_workers && router->LaneOf(path) == Router::Lane::kPriority ? *priority_workers
+                                                                               : workers;
   }
 
   void Accept();
@@ -290,7 +291,7 @@ void Server::Stop(std::chrono::milliseconds grace) {
     impl_->idle_cv.wait_for(lock, grace, [this] { return impl_->in_flight.load() == 0; });
   }
   impl_->workers.join();
-  impl_->priority_workers.join();
+  if (impl_->priority_workers) impl_->priority_workers->join();
   // Responses the workers produced were posted to their connections; give them a moment to be
   // written before the socket threads stop.
   std::this_thread::sleep_for(std::min(grace, std::chrono::milliseconds(100)));

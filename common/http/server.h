@@ -39,7 +39,7 @@ struct ServerOptions {
   int io_threads = 1;
   int worker_threads = 2;
   // Threads for Router::Lane::kPriority handlers (0: they share the workers above).
-  int priority_threads = 1;
+  int priority_threads = 0;
   size_t min_gzip_bytes = 1024;
 };
 
