@@ -114,6 +114,21 @@ void BM_EncodeBest(benchmark::State& state) {
   state.counters["decimal_share"] = static_cast<double>(decimal) / static_cast<double>(chunks);
 }
 
+// Reads every sample of every chunk with Iterator, once per benchmark iteration.
+template <typename Iterator>
+void DecodeAll(benchmark::State& state, const std::vector<std::string>& chunks, size_t samples) {
+  Iterator it;
+  for (auto _ : state) {
+    double sum = 0;
+    for (const std::string& c : chunks) {
+      it.Reset(c);
+      while (it.Next()) sum += it.v();
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * samples));
+}
+
 void BM_XorDecode(benchmark::State& state) {
   std::vector<std::string> chunks;
   tocsin::tsdb::XorAppender a;
@@ -127,16 +142,7 @@ void BM_XorDecode(benchmark::State& state) {
       samples += static_cast<size_t>(a.num_samples());
     }
   }
-  tocsin::tsdb::XorIterator it;
-  for (auto _ : state) {
-    double sum = 0;
-    for (const std::string& c : chunks) {
-      it.Reset(c);
-      while (it.Next()) sum += it.v();
-    }
-    benchmark::DoNotOptimize(sum);
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * samples));
+  DecodeAll<tocsin::tsdb::XorIterator>(state, chunks, samples);
 }
 
 // Decoding what is stored: the chunks EncodeBest picks (decimal for most), read back through
@@ -153,16 +159,7 @@ void BM_DecodeBest(benchmark::State& state) {
       samples += n;
     }
   }
-  tocsin::tsdb::ChunkIterator it;
-  for (auto _ : state) {
-    double sum = 0;
-    for (const std::string& c : chunks) {
-      it.Reset(c);
-      while (it.Next()) sum += it.v();
-    }
-    benchmark::DoNotOptimize(sum);
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * samples));
+  DecodeAll<tocsin::tsdb::ChunkIterator>(state, chunks, samples);
 }
 
 }  // namespace

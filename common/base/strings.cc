@@ -1,5 +1,6 @@
 #include "common/base/strings.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -207,16 +208,16 @@ std::string FormatRfc3339Millis(int64_t ms) {
   return buf;
 }
 
+char* WriteGoFixed(char* buf, double v) {
+  if (std::isfinite(v))
+    return std::to_chars(buf, buf + kGoFixedMax, v, std::chars_format::fixed).ptr;
+  std::string_view s = std::isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf";
+  return std::copy(s.begin(), s.end(), buf);
+}
+
 void AppendGoFixed(std::string* out, double v) {
-  if (std::isnan(v)) {
-    *out += "NaN";
-  } else if (std::isinf(v)) {
-    *out += v > 0 ? "+Inf" : "-Inf";
-  } else {
-    char buf[400];
-    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-    out->append(buf, r.ptr);
-  }
+  char buf[kGoFixedMax];
+  out->append(buf, WriteGoFixed(buf, v));
 }
 
 std::string GoQuote(std::string_view s) {

@@ -36,6 +36,10 @@ std::string FormatRfc3339Millis(int64_t ms);
 // ("0.1", "1234567", "NaN", "+Inf"), as Prometheus prints sample values in its API and in
 // count_values labels.
 void AppendGoFixed(std::string* out, double v);
+// The same into buf, which must hold kGoFixedMax bytes; returns the end of what it wrote (the
+// hot path of large API answers, which compose each point on the stack).
+inline constexpr size_t kGoFixedMax = 400;
+char* WriteGoFixed(char* buf, double v);
 // Go's strconv.Quote for label values and PromQL strings: quotes, backslashes and control
 // characters escaped.
 std::string GoQuote(std::string_view s);

@@ -66,14 +66,8 @@ class StepTimestamps {
       AppendTimestamp(out, p.t);
       out->append(",\"");
     }
-    char buf[400];
-    char* e;
-    if (std::isfinite(p.v)) {
-      e = std::to_chars(buf, buf + sizeof buf - 2, p.v, std::chars_format::fixed).ptr;
-    } else {
-      std::string_view s = std::isnan(p.v) ? "NaN" : p.v > 0 ? "+Inf" : "-Inf";
-      e = std::copy(s.begin(), s.end(), buf);
-    }
+    char buf[kGoFixedMax + 2];
+    char* e = WriteGoFixed(buf, p.v);
     *e++ = '"';
     *e++ = ']';
     out->append(buf, e);

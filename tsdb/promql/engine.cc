@@ -556,8 +556,6 @@ class Evaluator {
           val = l.empty() ? val : a;  // the left-hand value passes the filter
         }
       }
-      // Result labels: the "many" side's (the left for one-to-one), trimmed to the matching
-      // labels for one-to-one with on(), plus group_* include labels from the "one" side.
       out->push_back({ResultLabels(n, e.l, o.l), val});
     }
     return CheckUnique(*out);

@@ -684,10 +684,16 @@ std::vector<uint32_t> Without(const std::vector<uint32_t>& a, const std::vector<
   return out;
 }
 
-void MergeInto(std::vector<uint32_t>* acc, const std::vector<uint32_t>& b) {
+// The series of every value of one label name for which pred(value) holds, sorted: gathered
+// and sorted once (a series has one value per name, so the lists never overlap).
+template <typename Pred>
+std::vector<uint32_t> SeriesWhere(const std::map<std::string, std::vector<uint32_t>>& values,
+                                  Pred pred) {
   std::vector<uint32_t> out;
-  std::set_union(acc->begin(), acc->end(), b.begin(), b.end(), std::back_inserter(out));
-  acc->swap(out);
+  for (const auto& [value, list] : values)
+    if (pred(value)) out.insert(out.end(), list.begin(), list.end());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace
@@ -706,10 +712,7 @@ std::vector<uint32_t> Head::Select(std::span<const labels::Matcher> matchers) co
         auto v = name_it->second.find(m.value());
         if (v != name_it->second.end()) ids = v->second;
       } else {
-        for (const auto& [value, list] : name_it->second) {
-          if (m.Matches(value)) ids.insert(ids.end(), list.begin(), list.end());
-        }
-        std::sort(ids.begin(), ids.end());  // a series has one value per name: no duplicates
+        ids = SeriesWhere(name_it->second, [&](const std::string& v) { return m.Matches(v); });
       }
     }
     result = started ? Intersect(result, ids) : std::move(ids);
@@ -725,11 +728,8 @@ std::vector<uint32_t> Head::Select(std::span<const labels::Matcher> matchers) co
     if (!m.MatchesEmpty()) continue;
     auto name_it = postings_.find(m.name());
     if (name_it == postings_.end()) continue;
-    std::vector<uint32_t> rejected;
-    for (const auto& [value, list] : name_it->second) {
-      if (!m.Matches(value)) MergeInto(&rejected, list);
-    }
-    result = Without(result, rejected);
+    result = Without(
+        result, SeriesWhere(name_it->second, [&](const std::string& v) { return !m.Matches(v); }));
   }
   return result;
 }
