@@ -212,6 +212,7 @@ void Dispatcher::SetConfig(NotifyConfig config) {
   int64_t now = Now();
   for (const auto& [key, g] : old)
     for (const auto& [fp, a] : g.alerts) Place(fp, a, now, &g);
+  urgent_ = true;  // the flush thread looks at the groups' timers again
   cv_.notify_all();
 }
 
@@ -254,7 +255,7 @@ bool Dispatcher::Place(const std::string& fp, const StoredAlert& s, int64_t now,
     auto [ait, added] = g.alerts.try_emplace(fp, s);
     if (added || ait->second.resolved != s.resolved) g.changed = true;
     if (!added) ait->second = s;
-    g.earliest_end = created ? s.ends_at : std::min(g.earliest_end, s.ends_at);
+    g.earliest_end = fresh ? s.ends_at : std::min(g.earliest_end, s.ends_at);
   }
   return created;
 }
@@ -537,6 +538,7 @@ Status Dispatcher::PutSilence(Silence s, std::string* id) {
   *id = s.id;
   silences_[s.id] = std::move(s);
   SaveSilences();
+  urgent_ = true;  // the flush thread looks at the groups' timers again
   cv_.notify_all();
   return Status::Ok();
 }
